@@ -1,0 +1,1 @@
+"""Prefect flows: they compose the stages (via govnlp.steps) and hold no logic of their own."""

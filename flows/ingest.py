@@ -1,0 +1,25 @@
+"""The ingestion flow: new files under the sources -> every stage -> warehouse."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect import flow
+from prefect.runtime import flow_run
+
+from flows.tasks import run_ingest, run_model_stages
+from govnlp import steps
+from govnlp.settings import load_settings, resolve_stages
+
+
+@flow(name="govnlp-ingest", log_prints=True)
+def ingest_flow(sources: list[str] | None = None, warehouse: str | None = None, stages: list[str] | None = None) -> dict:
+    settings = load_settings(warehouse=warehouse, sources=sources)
+    stages = resolve_stages(stages)
+    source_paths = [Path(s) for s in settings.sources]
+    params = {"stages": stages, "spacy_model": settings.spacy_model, "embed_model": settings.embed_model}
+    with steps.open_run(settings, "ingest", stages, [str(s) for s in source_paths], params, flow_run.get_id()) as ctx:
+        if "ingest" in stages:
+            run_ingest(ctx, source_paths)
+        run_model_stages(ctx, stages)
+    return {"run_id": ctx.run_id, "counts": dict(ctx.counts), "seconds": ctx.seconds, "warehouse": str(settings.warehouse)}

@@ -1,0 +1,65 @@
+"""Prefect tasks: one batch of one stage each, retried on failure (a batch commits whole or not at all)."""
+
+from __future__ import annotations
+
+from prefect import task
+from prefect.cache_policies import NONE
+
+from govnlp import progress, steps
+
+# Model stages in dependency order: themes score the stored embeddings.
+MODEL_STAGE_TASKS = {}
+
+
+@task(name="ingest-batch", retries=1, retry_delay_seconds=1, cache_policy=NONE)
+def ingest_batch(ctx, files, errors) -> None:
+    steps.ingest_batch(ctx, files, errors)
+
+
+@task(name="entities-batch", retries=1, retry_delay_seconds=1, cache_policy=NONE)
+def entities_batch(ctx, batch) -> int:
+    return steps.entities_batch(ctx, batch)
+
+
+@task(name="embed-batch", retries=1, retry_delay_seconds=1, cache_policy=NONE)
+def embed_batch(ctx, batch) -> int:
+    return steps.embed_batch(ctx, batch)
+
+
+@task(name="themes-batch", retries=1, retry_delay_seconds=1, cache_policy=NONE)
+def themes_batch(ctx, batch) -> int:
+    return steps.themes_batch(ctx, batch)
+
+
+@task(name="document-themes", retries=1, cache_policy=NONE)
+def document_themes(ctx) -> int:
+    return steps.document_themes(ctx)
+
+
+MODEL_STAGE_TASKS.update(entities=entities_batch, embed=embed_batch, themes=themes_batch)
+
+
+def run_ingest(ctx, sources) -> None:
+    files, errors = steps.new_files(ctx, sources)
+    with ctx.timed("ingest"), progress.track("ingest", len(files)) as advance:
+        batches = list(steps.batched(files, ctx.settings.ingest_batch_files)) or [[]]
+        for i, files_batch in enumerate(batches):
+            ingest_batch(ctx, files_batch, errors if i == 0 else [])
+            advance(len(files_batch))
+    ctx.publish()
+
+
+def run_model_stages(ctx, stages, doc_ids=None) -> None:
+    for stage in ("entities", "embed", "themes"):
+        if stage not in stages:
+            continue
+        with ctx.timed(stage):
+            if stage == "themes":
+                steps.sync_themes(ctx)
+            total, batches = steps.pending(ctx, stage, doc_ids)
+            with progress.track(stage, total) as advance:
+                for batch in batches:
+                    advance(MODEL_STAGE_TASKS[stage](ctx, batch))
+            if stage == "themes":
+                document_themes(ctx)
+        ctx.publish()

@@ -1,0 +1,186 @@
+"""The `govnlp` command: parses arguments, calls flows or the warehouse, prints with rich."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="govnlp: AI-governance documents into an analytical DuckDB warehouse.")
+console = Console(stderr=True)
+out = Console()
+
+WarehouseOpt = Annotated[Optional[Path], typer.Option("--warehouse", "-w", help="Warehouse file [env GOVNLP_WAREHOUSE; default warehouse/govnlp.duckdb].")]
+
+
+def _quiet_prefect(verbose: bool) -> None:
+    """Prefect talks a lot; keep its logs and its shutdown noise out of users' faces unless asked."""
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO" if verbose else "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
+
+
+def _settings(warehouse: Path | None = None, sources: list[Path] | None = None):
+    from govnlp.settings import load_settings
+
+    return load_settings(warehouse=warehouse, sources=sources or None)
+
+
+def _fail(message: str, code: int = 1) -> None:
+    console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code)
+
+
+def _run_flow(fn, **kwargs) -> dict:
+    from govnlp import progress
+    from govnlp.warehouse import WarehouseBusy
+
+    progress.enable(console)
+    try:
+        return fn(**kwargs)
+    except WarehouseBusy as exc:
+        _fail(str(exc), 75)
+    except (ValueError, FileNotFoundError) as exc:
+        _fail(str(exc), 2)
+
+
+def _print_summary(result: dict) -> None:
+    counts, seconds = result["counts"], result["seconds"]
+    table = Table(title=f"run {result['run_id'][:8]} -> {result['warehouse']}", show_header=True)
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for key in sorted(counts):
+        table.add_row(key, str(counts[key]))
+    table.add_row("seconds", " ".join(f"{k}={v:.1f}" for k, v in seconds.items()) or "-")
+    out.print(table)
+
+
+@app.command()
+def run(
+    source: Annotated[Optional[list[Path]], typer.Option("--source", "-s", help="Folder or file to ingest (repeatable) [default: raw/].")] = None,
+    warehouse: WarehouseOpt = None,
+    stages: Annotated[Optional[str], typer.Option(help="Comma-separated subset of ingest,dedup,entities,embed,themes.")] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect logs.")] = False,
+) -> None:
+    """Ingest new files and bring every stored paragraph up to date with the current models and taxonomy."""
+    _quiet_prefect(verbose)
+    from flows.ingest import ingest_flow
+    from govnlp.settings import resolve_stages
+
+    settings = _settings(warehouse, source)
+    try:
+        stage_list = resolve_stages(stages)
+    except ValueError as exc:
+        _fail(str(exc), 2)
+    result = _run_flow(ingest_flow, sources=[str(s) for s in settings.sources], warehouse=str(settings.warehouse), stages=stage_list)
+    _print_summary(result)
+
+
+@app.command()
+def backfill(
+    stages: Annotated[str, typer.Option(help="Stages to re-run over stored documents: entities,embed,themes (ingest needs --source).")] = "entities,embed,themes",
+    since: Annotated[Optional[datetime], typer.Option(formats=["%Y-%m-%d"], help="Only documents published on or after this date.")] = None,
+    until: Annotated[Optional[datetime], typer.Option(formats=["%Y-%m-%d"], help="Only documents published on or before this date.")] = None,
+    source: Annotated[Optional[Path], typer.Option(help="Only documents from files under this folder or file.")] = None,
+    warehouse: WarehouseOpt = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+) -> None:
+    """Re-process stored documents: a date range, a source, or chosen stages after a model or taxonomy change."""
+    _quiet_prefect(verbose)
+    from flows.backfill import backfill_flow
+
+    settings = _settings(warehouse)
+    result = _run_flow(
+        backfill_flow,
+        stages=stages.split(","),
+        since=since.date() if since else None,
+        until=until.date() if until else None,
+        source=str(source) if source else None,
+        warehouse=str(settings.warehouse),
+    )
+    _print_summary(result)
+
+
+@app.command()
+def search(
+    text: Annotated[str, typer.Argument(help="What to look for, in plain words.")],
+    k: Annotated[int, typer.Option("-k", help="Number of paragraphs.")] = 5,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Semantic search: the stored paragraphs closest in meaning to TEXT."""
+    from govnlp.embed import Embedder
+    from govnlp.warehouse import WarehouseMissing, open_reader, queries
+
+    settings = _settings(warehouse)
+    try:
+        con = open_reader(settings.warehouse)
+    except WarehouseMissing as exc:
+        _fail(str(exc))
+    embedder = Embedder(settings.embed_model, settings.embed_device)
+    rows = queries.semantic_search(con, embedder.encode_texts([text])[0], settings.embed_model, k)
+    if not rows:
+        _fail(f"no embeddings for model {settings.embed_model!r} in {settings.warehouse}")
+    table = Table(show_lines=True)
+    for col in ("score", "document", "date", "paragraph"):
+        table.add_column(col)
+    for score, title, published, pid, ptext in rows:
+        table.add_row(f"{score:.3f}", (title or "")[:60], str(published or ""), ptext[:400])
+    out.print(table)
+
+
+@app.command()
+def status(warehouse: WarehouseOpt = None) -> None:
+    """What is in the warehouse, what is pending, and the last runs."""
+    from govnlp.warehouse import WarehouseMissing, open_reader, queries
+
+    settings = _settings(warehouse)
+    try:
+        con = open_reader(settings.warehouse)
+    except WarehouseMissing as exc:
+        _fail(str(exc))
+    table = Table(title=str(settings.warehouse))
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for key, value in queries.summary(con).items():
+        table.add_row(key, str(value))
+    out.print(table)
+    runs = Table(title="last runs")
+    for col in ("run", "flow", "status", "started", "seconds", "counts"):
+        runs.add_column(col)
+    for run_id, flow, st, started, finished, _stages, counts in queries.recent_runs(con):
+        secs = f"{(finished - started).total_seconds():.1f}" if finished else "-"
+        runs.add_row(run_id[:8], flow, st, started.strftime("%Y-%m-%d %H:%M:%S"), secs, (counts or "")[:80])
+    out.print(runs)
+
+
+@app.command()
+def serve(
+    cron: Annotated[str, typer.Option(help="Cron schedule (server time zone).")] = "0 6 * * *",
+    source: Annotated[Optional[list[Path]], typer.Option("--source", "-s")] = None,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Serve the ingestion flow on a cron schedule (run `prefect server start` and set PREFECT_API_URL first)."""
+    from flows.schedule import serve_scheduled
+
+    settings = _settings(warehouse, source)
+    serve_scheduled(cron, [str(s.absolute()) for s in settings.sources], str(settings.warehouse.absolute()))
+
+
+def main() -> None:
+    try:
+        app()
+    finally:
+        # The ephemeral Prefect server can print CancelledError tracebacks while the
+        # interpreter shuts down; they are harmless, so stderr is closed after our output.
+        sys.stderr.flush()
+
+
+if __name__ == "__main__":
+    main()

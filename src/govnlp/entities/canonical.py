@@ -1,0 +1,141 @@
+"""Canonical names: many surfaces, one entity.
+
+Three steps, in order: the alias table (``aliases.toml``), title stripping
+for people, and resolution inside one document (a surname, or a short form
+such as "the Global Dialogue", resolves to the one longer name it belongs to).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from govnlp.records import short_id
+
+ALIASES_FILE = Path(__file__).with_name("aliases.toml")
+_QUOTES = "\"'“”‘’«»"
+_ENUMERATOR = re.compile(r"^(?:[IVX]{1,4}|\d{1,2})\.\s*")
+
+
+@dataclass(frozen=True)
+class KnownEntity:
+    name: str
+    label: str
+    aliases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AliasTable:
+    entities: tuple[KnownEntity, ...]
+    by_key: dict[str, KnownEntity]
+    never: frozenset[str]
+    titles: tuple[str, ...]  # longest first
+    source_text: str
+
+
+def match_key(text: str) -> str:
+    """Lookup key: case-folded, no periods, quotes, leading 'the' or possessive."""
+    text = surface_name(text).casefold().replace(".", "").replace("-", " ")
+    text = re.sub(r"^the\s+", "", text)
+    return " ".join(text.split())
+
+
+def surface_name(text: str) -> str:
+    """The mention as a name: no enumerator, quotes, leading 'the' or trailing possessive."""
+    text = _ENUMERATOR.sub("", " ".join(text.split()))
+    text = text.strip(_QUOTES + " ,;:")
+    text = re.sub(r"^(the|The|THE)\s+", "", text).strip(_QUOTES + " ")
+    text = re.sub(r"['’]s?$", "", text)
+    return text.strip()
+
+
+@lru_cache(maxsize=1)
+def alias_table() -> AliasTable:
+    source = ALIASES_FILE.read_text(encoding="utf-8")
+    raw = tomllib.loads(source)
+    entities = tuple(KnownEntity(e["name"], e["label"], tuple(e["aliases"])) for e in raw["entity"])
+    by_key = {match_key(alias): e for e in entities for alias in (*e.aliases, e.name)}
+    return AliasTable(
+        entities=entities,
+        by_key=by_key,
+        never=frozenset(match_key(t) for t in raw["never"]["texts"]),
+        titles=tuple(sorted(raw["titles"]["words"], key=len, reverse=True)),
+        source_text=source,
+    )
+
+
+def strip_titles(name: str) -> str:
+    table = alias_table()
+    changed = True
+    while changed:
+        changed = False
+        for title in table.titles:
+            if name.startswith(title + " ") and len(name) > len(title) + 1:
+                name = name[len(title) + 1 :].lstrip()
+                changed = True
+    return name
+
+
+def entity_id(canonical_name: str, label: str) -> str:
+    return short_id(label, canonical_name.casefold())
+
+
+@dataclass
+class Resolved:
+    canonical_name: str
+    label: str
+
+
+class DocumentContext:
+    """Names already seen in one document, for surnames and short forms."""
+
+    def __init__(self) -> None:
+        self.full_names: dict[str, list[Resolved]] = {}  # label -> multi-word canonical names
+
+    def remember(self, resolved: Resolved) -> None:
+        if " " in resolved.canonical_name:
+            names = self.full_names.setdefault(resolved.label, [])
+            if all(r.canonical_name != resolved.canonical_name for r in names):
+                names.append(resolved)
+
+    def person_for_token(self, token: str) -> Resolved | None:
+        """The one person whose first or last name is ``token``."""
+        hits = [r for r in self.full_names.get("PERSON", []) if token in (r.canonical_name.split()[0], r.canonical_name.split()[-1])]
+        return hits[0] if len(hits) == 1 else None
+
+    def expand_short_form(self, name: str, label: str) -> Resolved | None:
+        key = match_key(name)
+        hits = [r for r in self.full_names.get(label, []) if match_key(r.canonical_name).startswith(key + " ")]
+        return hits[0] if len(hits) == 1 else None
+
+
+def canonicalize(text: str, label: str, context: DocumentContext) -> Resolved | None:
+    """Canonical name and label for a mention; None when it is not an entity."""
+    table = alias_table()
+    name = surface_name(text)
+    key = match_key(name)
+    if not key or key in table.never or not any(ch.isupper() for ch in name) or "/" in name:
+        return None
+    if label == "PERSON" and any(match_key(w) in table.never or not w[:1].isupper() for w in name.split()):
+        return None  # "Promoting AI": a heading, not a person
+    known = table.by_key.get(key)
+    if known is None and label == "PERSON":
+        name = strip_titles(name)
+        known = table.by_key.get(match_key(name))
+    if known is not None:
+        resolved = Resolved(known.name, known.label)
+    elif label == "PERSON" and " " not in name and (person := context.person_for_token(name)):
+        resolved = person
+    elif label != "PERSON" and " " not in name and (person := context.person_for_token(name)):
+        resolved = person  # "Wang" tagged ORG after "Wang Yi"
+    elif (longer := context.expand_short_form(name, label)) is not None:
+        resolved = longer
+    else:
+        if name.isupper() and len(name) > 5:
+            name = name.title()
+        resolved = Resolved(name, label)
+    context.remember(resolved)
+    return resolved

@@ -1,0 +1,127 @@
+"""Raw files -> Documents.
+
+``discover`` lists the files under the sources that the warehouse has not
+seen (by path and content hash); ``read_file`` turns one file into documents
+or rejections.  Neither raises for bad input: a rejection is data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from govnlp.ingest.formats import READERS, RawDoc, RejectedInput
+from govnlp.ingest.metadata import detect_language, infer_doc_type, parse_date, publisher_for_url
+from govnlp.records import Document, IngestError, Paragraph, SourceFile, short_id, text_hash
+
+SUPPORTED_SUFFIXES = tuple(READERS)
+
+
+def _source_file(path: Path, root: Path) -> SourceFile | IngestError:
+    uri = path.absolute().as_uri()
+    try:
+        real = path.resolve(strict=True)
+        if real != root and root not in real.parents:
+            return IngestError(uri, None, "outside_source", f"symlink points outside the source root {root}")
+        stat = real.stat()
+        data = real.read_bytes()
+    except (OSError, RuntimeError) as exc:  # RuntimeError: symlink loop on some Pythons
+        return IngestError(uri, None, "unreadable", f"{type(exc).__name__}: {exc}")
+    return SourceFile(str(path), uri, hashlib.sha256(data).hexdigest(), stat.st_size, stat.st_mtime)
+
+
+def iter_source_paths(sources: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
+    """(path, root) for every non-hidden file under the sources, sorted, without following symlinked dirs."""
+    for source in sources:
+        source = Path(source)
+        if source.is_file():
+            yield source, source.resolve().parent
+            continue
+        if not source.is_dir():
+            raise FileNotFoundError(f"source not found: {source}")
+        root = source.resolve()
+        for dirpath, dirnames, filenames in os.walk(source):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for name in sorted(filenames):
+                if not name.startswith(".") and name.lower() != "readme.md":
+                    yield Path(dirpath) / name, root
+
+
+def discover(sources: Iterable[Path], seen: set[tuple[str, str]] | None = None) -> Iterator[SourceFile | IngestError]:
+    """Files not yet in the warehouse; unsupported or unreadable files as errors."""
+    seen = seen or set()
+    for path, root in iter_source_paths(sources):
+        if path.suffix.lower() not in SUPPORTED_SUFFIXES:
+            uri = path.absolute().as_uri()
+            if (uri, "") not in seen:
+                yield IngestError(uri, "", "unsupported_format", f"no reader for '{path.suffix or path.name}' files; supported: {', '.join(SUPPORTED_SUFFIXES)}")
+            continue
+        found = _source_file(path, root)
+        key = (found.source_uri, found.file_hash or "")
+        if key not in seen:
+            yield found
+
+
+def read_file(source: SourceFile, max_bytes: int) -> tuple[list[Document], list[IngestError]]:
+    def reject(error_type: str, message: str) -> IngestError:
+        return IngestError(source.source_uri, source.file_hash, error_type, message)
+
+    if source.size_bytes == 0:
+        return [], [reject("empty_file", "the file is empty")]
+    if source.size_bytes > max_bytes:
+        return [], [reject("too_large", f"{source.size_bytes} bytes is over the {max_bytes}-byte limit")]
+    suffix = Path(source.path).suffix.lower()
+    try:
+        data = Path(source.path).read_bytes()
+        raws = READERS[suffix](data)
+    except RejectedInput as exc:
+        return [], [reject(exc.error_type, str(exc))]
+    except (OSError, ValueError, RecursionError, MemoryError) as exc:
+        return [], [reject("unreadable", f"{type(exc).__name__}: {exc}")]
+    docs: list[Document] = []
+    errors: list[IngestError] = []
+    for index, raw in enumerate(raws):
+        if isinstance(raw, RejectedInput):
+            errors.append(reject(raw.error_type, str(raw)))
+            continue
+        doc = build_document(raw, source, index, suffix.lstrip("."))
+        if doc.paragraphs:
+            docs.append(doc)
+        else:
+            errors.append(reject("no_text", f"record {index}: no paragraphs left after cleaning"))
+    return docs, errors
+
+
+def build_document(raw: RawDoc, source: SourceFile, index: int, fmt: str) -> Document:
+    layout = raw.layout
+    texts = layout.paragraphs
+    content_hash = text_hash("\n".join(texts))
+    doc_id = short_id(source.source_uri, str(index), content_hash)
+    url = raw.url or layout.url
+    title = raw.title or layout.title
+    doc_type, doc_type_rule = (raw.doc_type, "given") if raw.doc_type else infer_doc_type(title, texts, raw.tags, fmt)
+    paragraphs = [
+        Paragraph(paragraph_id=f"{doc_id}-{pos:05d}", doc_id=doc_id, position=pos, text=t, text_hash=text_hash(t))
+        for pos, t in enumerate(texts)
+    ]
+    return Document(
+        doc_id=doc_id,
+        source_uri=source.source_uri,
+        record_index=index,
+        format=fmt,
+        title=title,
+        published_on=parse_date(raw.date) or parse_date(layout.date_text),
+        publisher=raw.publisher or layout.publisher or publisher_for_url(url),
+        url=url,
+        doc_type=doc_type,
+        language=raw.language or detect_language(" ".join(texts)),
+        paragraphs=paragraphs,
+        content_hash=content_hash,
+        file_hash=source.file_hash,
+        metadata={"doc_type_rule": doc_type_rule, "dropped_lines": layout.dropped_lines, "tags": raw.tags, **raw.extra},
+    )
+
+
+__all__ = ["discover", "read_file", "build_document", "SUPPORTED_SUFFIXES"]

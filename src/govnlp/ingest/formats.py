@@ -1,0 +1,195 @@
+"""One reader per file format: bytes in, raw documents (text + metadata) out.
+
+Each reader returns ``RawDoc`` items; ``govnlp.ingest.build_document`` turns
+them into ``Document`` records the same way for every format.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field
+
+import yaml
+
+from govnlp.ingest.decode import clean_text, decode_bytes
+from govnlp.ingest.text import TextLayout, parse_text
+
+
+class RejectedInput(ValueError):
+    """The file (or record) cannot become a document; the message says why."""
+
+    def __init__(self, error_type: str, message: str):
+        super().__init__(message)
+        self.error_type = error_type
+
+
+@dataclass
+class RawDoc:
+    layout: TextLayout
+    title: str | None = None
+    date: object = None
+    url: str | None = None
+    publisher: str | None = None
+    doc_type: str | None = None
+    language: str | None = None
+    tags: list[str] = field(default_factory=list)
+    extra: dict = field(default_factory=dict)
+
+
+def read_txt(data: bytes) -> list[RawDoc]:
+    return [RawDoc(layout=parse_text(decode_bytes(data)))]
+
+
+def _split_front_matter(text: str) -> tuple[dict, str]:
+    if not text.startswith("---"):
+        return {}, text
+    end = text.find("\n---", 3)
+    if end < 0:
+        raise RejectedInput("bad_front_matter", "front matter opened with --- but never closed")
+    try:
+        meta = yaml.safe_load(text[3:end]) or {}  # safe_load: no !!python tags
+    except yaml.YAMLError as exc:
+        raise RejectedInput("bad_front_matter", f"YAML front matter does not parse: {exc}".splitlines()[0]) from None
+    if not isinstance(meta, dict):
+        raise RejectedInput("bad_front_matter", "front matter is not a mapping")
+    return meta, text[end + 4 :].lstrip("-\n")
+
+
+def _markdown_to_text(body: str) -> str:
+    lines = []
+    for line in body.split("\n"):
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            stripped = stripped.lstrip("#").strip()
+            lines.extend(["", stripped, ""])  # a heading is its own paragraph
+        else:
+            lines.append(stripped.replace("\\", ""))
+    return "\n".join(lines)
+
+
+def read_markdown(data: bytes) -> list[RawDoc]:
+    meta, body = _split_front_matter(decode_bytes(data))
+    layout = parse_text(_markdown_to_text(body), wrapped=True)
+    tags = meta.get("tags") or []
+    tags = [tags] if isinstance(tags, str) else [str(t) for t in tags]
+    return [
+        RawDoc(
+            layout=layout,
+            title=_str(meta.get("title")),
+            date=meta.get("date") or meta.get("published_time") or meta.get("published"),
+            url=_str(meta.get("source_url") or meta.get("url")),
+            publisher=_str(meta.get("publisher") or meta.get("source")),
+            doc_type=_str(meta.get("doc_type")),
+            language=_str(meta.get("language")),
+            tags=tags,
+            extra={k: str(v) for k, v in meta.items() if k not in {"title"}},
+        )
+    ]
+
+
+def read_html(data: bytes) -> list[RawDoc]:
+    import trafilatura
+
+    html = decode_bytes(data)
+    text = trafilatura.extract(html, output_format="txt", include_comments=False, include_tables=False, favor_precision=True)
+    if not text:
+        raise RejectedInput("no_main_text", "trafilatura found no main text in the HTML")
+    meta = trafilatura.extract_metadata(html)
+    layout = parse_text(clean_text(text), wrapped=False)
+    if meta is None:
+        return [RawDoc(layout=layout)]
+    return [
+        RawDoc(
+            layout=layout,
+            title=meta.title,
+            date=meta.date,
+            url=meta.url,
+            publisher=meta.sitename,
+            language=meta.language,
+            tags=list(meta.categories or []) + list(meta.tags or []),
+        )
+    ]
+
+
+def read_pdf(data: bytes) -> list[RawDoc]:
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            raise RejectedInput("encrypted_pdf", "the PDF is encrypted")
+        pages = [page.extract_text() or "" for page in reader.pages]
+        info = reader.metadata or {}
+    except RejectedInput:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
+        raise RejectedInput("bad_pdf", f"pypdf cannot read it: {exc}") from None
+    text = clean_text("\n".join(pages))
+    if not text.strip():
+        raise RejectedInput("no_text", "the PDF has no extractable text (scanned?)")
+    layout = parse_text(text, wrapped=True)
+    title = _str(info.get("/Title")) if hasattr(info, "get") else None
+    return [RawDoc(layout=layout, title=title or layout.title, doc_type="policy", extra={"pages": str(len(pages))})]
+
+
+def _record_to_raw(rec: dict, where: str) -> RawDoc:
+    if not isinstance(rec, dict):
+        raise RejectedInput("bad_record", f"{where}: a record must be a JSON object")
+    body = rec.get("text") or rec.get("content") or rec.get("body")
+    if not isinstance(body, str) or not body.strip():
+        raise RejectedInput("bad_record", f"{where}: no 'text', 'content' or 'body' string")
+    return RawDoc(
+        layout=parse_text(clean_text(body)),
+        title=_str(rec.get("title")),
+        date=rec.get("date") or rec.get("published") or rec.get("published_on"),
+        url=_str(rec.get("url") or rec.get("source_url")),
+        publisher=_str(rec.get("publisher") or rec.get("source")),
+        doc_type=_str(rec.get("doc_type")),
+        language=_str(rec.get("language")),
+    )
+
+
+def read_json(data: bytes) -> list[RawDoc]:
+    try:
+        obj = json.loads(decode_bytes(data))
+    except json.JSONDecodeError as exc:
+        raise RejectedInput("bad_json", f"invalid JSON: {exc}") from None
+    records = obj if isinstance(obj, list) else [obj]
+    return [_record_to_raw(rec, f"record {i}") for i, rec in enumerate(records)]
+
+
+def read_jsonl(data: bytes) -> list[RawDoc | RejectedInput]:
+    """One document per line; a bad line is rejected alone, the others still count."""
+    out: list[RawDoc | RejectedInput] = []
+    for n, line in enumerate(decode_bytes(data).split("\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            out.append(_record_to_raw(json.loads(line), f"line {n}"))
+        except json.JSONDecodeError as exc:
+            out.append(RejectedInput("bad_json", f"line {n}: invalid JSON: {exc}"))
+        except RejectedInput as exc:
+            out.append(exc)
+    return out
+
+
+def _str(value) -> str | None:
+    if value is None:
+        return None
+    value = str(value).strip()
+    return value or None
+
+
+READERS = {
+    ".txt": read_txt,
+    ".text": read_txt,
+    ".md": read_markdown,
+    ".markdown": read_markdown,
+    ".html": read_html,
+    ".htm": read_html,
+    ".pdf": read_pdf,
+    ".json": read_json,
+    ".jsonl": read_jsonl,
+}

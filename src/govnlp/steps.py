@@ -1,0 +1,211 @@
+"""One batch of one stage: read from the warehouse, run the stage, write back.
+
+This is the seam between the pure stages and the warehouse; the Prefect
+flows in ``flows/`` call these as tasks, and another runner could too.
+Each step commits its batch in one transaction, so a batch is either
+stored whole or not at all, and re-running it is harmless.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from functools import cached_property
+from itertools import islice
+from pathlib import Path
+
+from govnlp import ingest
+from govnlp.dedup import DuplicateIndex
+from govnlp.records import IngestError, ParagraphText, SourceFile
+from govnlp.settings import Settings
+from govnlp.themes import document_scores, load_taxonomy
+from govnlp.warehouse import WarehouseWriter, queries, writes
+
+
+@dataclass
+class RunContext:
+    settings: Settings
+    writer: WarehouseWriter
+    run_id: str
+    flow: str
+    counts: Counter = field(default_factory=Counter)
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def con(self):
+        return self.writer.con
+
+    # ---- models, loaded once per run and only when a stage needs them ----
+    @cached_property
+    def extractor(self):
+        from govnlp.entities import EntityExtractor
+
+        return EntityExtractor(self.settings.spacy_model)
+
+    @cached_property
+    def embedder(self):
+        from govnlp.embed import Embedder
+
+        return Embedder(self.settings.embed_model, self.settings.embed_device, self.settings.embed_batch_size)
+
+    @cached_property
+    def taxonomy(self):
+        return load_taxonomy(self.settings.taxonomy)
+
+    @cached_property
+    def scorer(self):
+        from govnlp.themes import ThemeScorer
+
+        return ThemeScorer(self.taxonomy, self.embedder.encode_texts, self.settings.theme_threshold, self.settings.theme_max_per_paragraph)
+
+    @cached_property
+    def dedup_index(self) -> DuplicateIndex:
+        s = self.settings
+        index = DuplicateIndex(s.near_duplicate_threshold, s.paragraph_near_duplicate_threshold, s.minhash_permutations)
+        index.known_signatures(queries.document_signatures(self.con))
+        return index
+
+    def version(self, stage: str) -> str:
+        if stage == "entities":
+            return self.extractor.version  # depends on the loaded pipeline and the rule files
+        if stage == "embed":
+            return self.settings.embed_model
+        if stage == "themes":
+            return f"{self.taxonomy.version}+{self.settings.embed_model}+t{self.settings.theme_threshold}"
+        raise ValueError(stage)
+
+    @contextmanager
+    def timed(self, stage: str):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[stage] = round(self.seconds.get(stage, 0.0) + time.perf_counter() - start, 3)
+
+    def publish(self) -> None:
+        self.writer.publish()
+
+
+@contextmanager
+def open_run(settings: Settings, flow: str, stages: list[str], sources: list[str], params: dict, run_id: str | None = None):
+    """Lock the warehouse, record the run, and close it as completed or failed."""
+    writer = WarehouseWriter(settings.warehouse, settings.work_file, settings.lock_file, settings.lock_timeout_seconds)
+    with writer:
+        ctx = RunContext(settings, writer, run_id or uuid.uuid4().hex, flow)
+        writer.holder_info(run_id=ctx.run_id, flow=flow)
+        writes.start_run(writer.con, ctx.run_id, flow, stages, sources, params)
+        try:
+            yield ctx
+        except BaseException as exc:
+            status = "cancelled" if isinstance(exc, KeyboardInterrupt) else "failed"
+            writes.finish_run(writer.con, ctx.run_id, status, dict(ctx.counts), ctx.seconds, f"{type(exc).__name__}: {exc}")
+            raise
+        writes.finish_run(writer.con, ctx.run_id, "completed", dict(ctx.counts), ctx.seconds)
+
+
+# ---- ingest + dedup ----
+
+def new_files(ctx: RunContext, sources: list[Path]) -> tuple[list[SourceFile], list[IngestError]]:
+    files, errors = [], []
+    for found in ingest.discover(sources, queries.seen_files(ctx.con)):
+        (errors if isinstance(found, IngestError) else files).append(found)
+    return files, errors
+
+
+def batched(items: list, size: int) -> Iterator[list]:
+    it = iter(items)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def ingest_batch(ctx: RunContext, files: list[SourceFile], errors: list[IngestError], dedup: bool = True) -> None:
+    """Read, deduplicate and store one batch of files, in one transaction."""
+    docs, rows = [], []
+    for f in files:
+        found, rejected = ingest.read_file(f, ctx.settings.max_file_bytes)
+        docs.extend(found)
+        errors = errors + rejected
+        rows.append((f, "ingested" if found else "rejected", len(found)))
+    signatures = {}
+    if dedup:
+        index = ctx.dedup_index
+        index.known_documents(queries.canonical_documents(ctx.con, [d.content_hash for d in docs]))
+        index.known_paragraphs(queries.canonical_paragraphs(ctx.con, [p.text_hash for d in docs for p in d.paragraphs]))
+        signatures, stats = index.add(docs)
+        ctx.counts.update({k: v for k, v in vars(stats).items()})
+    with ctx.writer.transaction() as con:
+        writes.insert_documents(con, docs, signatures, ctx.run_id)
+        writes.record_files(con, rows, ctx.run_id)
+        writes.record_errors(con, errors, ctx.run_id)
+    ctx.counts.update(files=len(files), documents=len(docs), paragraphs=sum(len(d.paragraphs) for d in docs), errors=len(errors))
+
+
+# ---- model stages: pending canonical paragraphs, whole documents per batch ----
+
+def pending(ctx: RunContext, stage: str, doc_ids: list[str] | None = None) -> tuple[int, Iterator[list[ParagraphText]]]:
+    needs_vectors = ctx.settings.embed_model if stage == "themes" else None
+    return queries.pending_batches(ctx.con, stage, ctx.version(stage), ctx.settings.model_batch_paragraphs, doc_ids, needs_vectors)
+
+
+def entities_batch(ctx: RunContext, batch: list[ParagraphText]) -> int:
+    mentions, entities = ctx.extractor.extract(batch)
+    ids = [p.paragraph_id for p in batch]
+    with ctx.writer.transaction() as con:
+        writes.write_entities(con, ids, mentions, entities)
+        writes.mark_annotated(con, ids, "entities", ctx.version("entities"), ctx.run_id)
+    ctx.counts.update(entity_paragraphs=len(batch), mentions=len(mentions))
+    return len(batch)
+
+
+def embed_batch(ctx: RunContext, batch: list[ParagraphText]) -> int:
+    import numpy as np
+
+    model = ctx.settings.embed_model
+    cached = queries.cached_vectors(ctx.con, [p.text_hash for p in batch], model)
+    todo = [p for p in batch if p.text_hash not in cached]
+    fresh = ctx.embedder.embed([p.text for p in todo])
+    by_hash = dict(cached)
+    for p, vector, chunks in zip(todo, fresh.vectors, fresh.chunks):
+        by_hash[p.text_hash] = (vector, chunks)
+    vectors = np.vstack([by_hash[p.text_hash][0] for p in batch]) if batch else np.zeros((0, 384), np.float32)
+    with ctx.writer.transaction() as con:
+        writes.write_embeddings(con, [p.paragraph_id for p in batch], [p.text_hash for p in batch], model, vectors, [by_hash[p.text_hash][1] for p in batch])
+        writes.mark_annotated(con, [p.paragraph_id for p in batch], "embed", model, ctx.run_id)
+    ctx.counts.update(embedded=len(todo), embeddings_reused=len(batch) - len(todo))
+    return len(batch)
+
+
+def sync_themes(ctx: RunContext) -> None:
+    with ctx.writer.transaction() as con:
+        writes.sync_taxonomy(con, ctx.taxonomy.themes, ctx.taxonomy.version, ctx.settings.theme_threshold)
+
+
+def themes_batch(ctx: RunContext, batch: list[ParagraphText]) -> int:
+    ids, vectors = queries.vectors_for(ctx.con, [p.paragraph_id for p in batch], ctx.settings.embed_model)
+    scores = ctx.scorer.score(ids, vectors)
+    with ctx.writer.transaction() as con:
+        writes.write_paragraph_themes(con, ids, scores)
+        writes.mark_annotated(con, ids, "themes", ctx.version("themes"), ctx.run_id)
+    ctx.counts.update(themed_paragraphs=len(ids))
+    return len(batch)
+
+
+def document_themes(ctx: RunContext) -> int:
+    doc_ids = queries.documents_needing_theme_totals(ctx.con, ctx.run_id)
+    for group in batched(doc_ids, 500):
+        rows = document_scores(queries.paragraph_theme_rows(ctx.con, group))
+        with ctx.writer.transaction() as con:
+            writes.write_document_themes(con, group, rows)
+    ctx.counts.update(themed_documents=len(doc_ids))
+    return len(doc_ids)
+
+
+def forget(ctx: RunContext, doc_ids: list[str] | None, stages: list[str]) -> int:
+    with ctx.writer.transaction() as con:
+        n = writes.forget_annotations(con, doc_ids, stages)
+    ctx.counts.update(reset_annotations=n)
+    return n

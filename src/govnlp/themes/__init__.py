@@ -1,0 +1,92 @@
+"""Themes: a taxonomy file and scores from embeddings already computed.
+
+Scoring reuses each paragraph's stored vector (never re-embedding it); only
+the theme prototypes are embedded, once per taxonomy version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from sklearn.preprocessing import normalize
+
+from govnlp.records import ThemeScore
+
+
+@dataclass(frozen=True)
+class Theme:
+    theme_id: str
+    label: str
+    description: str
+    examples: tuple[str, ...]
+    threshold: float | None = None
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    themes: tuple[Theme, ...]
+    version: str  # content hash: editing the file makes every paragraph pending again
+
+
+def load_taxonomy(path: Path) -> Taxonomy:
+    source = Path(path).read_bytes()
+    raw = tomllib.loads(source.decode("utf-8"))
+    themes = []
+    for t in raw.get("theme", []):
+        missing = {"id", "label", "description"} - t.keys()
+        if missing:
+            raise ValueError(f"{path}: theme {t.get('id', '?')} lacks {sorted(missing)}")
+        themes.append(Theme(t["id"], t["label"], t["description"], tuple(t.get("examples", [])), t.get("threshold")))
+    if not themes:
+        raise ValueError(f"{path}: no [[theme]] entries")
+    if len({t.theme_id for t in themes}) != len(themes):
+        raise ValueError(f"{path}: duplicate theme ids")
+    return Taxonomy(tuple(themes), hashlib.sha256(source).hexdigest()[:12])
+
+
+class ThemeScorer:
+    def __init__(self, taxonomy: Taxonomy, encode, threshold: float, max_per_paragraph: int):
+        """``encode``: texts -> normalized vectors, the same model that embedded the paragraphs."""
+        self.taxonomy = taxonomy
+        self.threshold = threshold
+        self.max_per_paragraph = max_per_paragraph
+        prototypes = []
+        for theme in taxonomy.themes:
+            vectors = encode([theme.description, *theme.examples])
+            prototypes.append(vectors.mean(axis=0))
+        self.prototypes = normalize(np.vstack(prototypes)).astype(np.float32)
+        self.thresholds = np.array([t.threshold if t.threshold is not None else threshold for t in taxonomy.themes], dtype=np.float32)
+
+    def score(self, paragraph_ids: list[str], vectors: np.ndarray) -> list[ThemeScore]:
+        if len(paragraph_ids) == 0:
+            return []
+        scores = vectors @ self.prototypes.T
+        out: list[ThemeScore] = []
+        for row, pid in zip(scores, paragraph_ids):
+            top = set(np.argsort(-row)[: self.max_per_paragraph].tolist())
+            for j, theme in enumerate(self.taxonomy.themes):
+                assigned = j in top and row[j] >= self.thresholds[j]
+                out.append(ThemeScore(pid, theme.theme_id, round(float(row[j]), 4), bool(assigned)))
+        return out
+
+
+def document_scores(rows: list[tuple[str, str, float, bool, int]]) -> list[tuple[str, str, float, float]]:
+    """(doc_id, theme_id, score, paragraph_share) from (doc_id, theme_id, score, assigned, words) rows.
+
+    score: the word-weighted mean paragraph score; paragraph_share: the
+    share of the document's paragraphs to which the theme is assigned.
+    """
+    acc: dict[tuple[str, str], list[float]] = defaultdict(lambda: [0.0, 0.0, 0, 0])
+    for doc_id, theme_id, score, assigned, words in rows:
+        a = acc[(doc_id, theme_id)]
+        weight = max(int(words or 0), 1)
+        a[0] += score * weight
+        a[1] += weight
+        a[2] += int(bool(assigned))
+        a[3] += 1
+    return [(d, t, round(a[0] / a[1], 4), round(a[2] / a[3], 4)) for (d, t), a in sorted(acc.items())]

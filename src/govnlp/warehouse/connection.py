@@ -1,0 +1,167 @@
+"""Opening the warehouse: one writer with a private copy, readers on a published snapshot.
+
+DuckDB lets one process write a database file, and while it does no other
+process can open that file, not even read-only.  So the writer never opens
+the file analysts read: it works on ``.govnlp.work.duckdb`` beside it, under
+an exclusive lock, and after each committed stage copies it (CHECKPOINT,
+copy, fsync, atomic rename) over ``govnlp.duckdb``.  A reader sees the last
+published state and keeps its own view for as long as its session lasts;
+the rename never waits for readers.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import time
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+MIGRATIONS_PACKAGE = "govnlp.warehouse.migrations"
+
+
+class WarehouseBusy(RuntimeError):
+    pass
+
+
+class WarehouseMissing(FileNotFoundError):
+    pass
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    files = sorted(p for p in resources.files(MIGRATIONS_PACKAGE).iterdir() if p.name.endswith(".sql"))
+    return [(int(p.name.split("_", 1)[0]), p.name, p.read_text(encoding="utf-8")) for p in files]
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Apply the migrations the file lacks, each in its own transaction; returns their names."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+    )
+    con.execute("COMMENT ON TABLE schema_migrations IS 'Schema migrations applied to this file, in order.'")
+    con.execute("COMMENT ON COLUMN schema_migrations.version IS 'Migration number (the file name prefix).'")
+    con.execute("COMMENT ON COLUMN schema_migrations.name IS 'Migration file name.'")
+    con.execute("COMMENT ON COLUMN schema_migrations.applied_at IS 'UTC time it was applied.'")
+    done = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
+    applied = []
+    for version, name, sql in migrations():
+        if version in done:
+            continue
+        con.begin()
+        try:
+            con.execute(sql)
+            con.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, utcnow()])
+            con.commit()
+        except Exception:
+            con.rollback()
+            raise
+        applied.append(name)
+    return applied
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def _connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    return duckdb.connect(str(path), read_only=read_only, config={"threads": str(os.cpu_count() or 2)})
+
+
+class WarehouseWriter:
+    """The single writer: holds the lock and the working copy, publishes snapshots."""
+
+    def __init__(self, published: Path, work: Path, lock: Path, lock_timeout: float = 0.0):
+        self.published, self.work, self.lock_path = Path(published), Path(work), Path(lock)
+        self.lock_timeout = lock_timeout
+        self._lock_fd: int | None = None
+        self.con: duckdb.DuckDBPyConnection | None = None
+
+    def __enter__(self) -> WarehouseWriter:
+        self.published.parent.mkdir(parents=True, exist_ok=True)
+        self._acquire_lock()
+        try:
+            if not self.work.exists() and self.published.exists():
+                shutil.copyfile(self.published, self.work)  # recover the working copy from the last snapshot
+            self.con = _connect(self.work)
+            migrate(self.con)
+        except BaseException:
+            self._release_lock()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        try:
+            if self.con is not None:
+                self.publish()
+                self.con.close()
+                self.con = None
+        finally:
+            self._release_lock()
+
+    def holder_info(self, **info) -> None:
+        os.ftruncate(self._lock_fd, 0)
+        os.pwrite(self._lock_fd, json.dumps({"pid": os.getpid(), "since": utcnow().isoformat(timespec="seconds"), **info}).encode(), 0)
+
+    def _acquire_lock(self) -> None:
+        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+        deadline = time.monotonic() + self.lock_timeout
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = os.pread(fd, 4096, 0).decode(errors="replace") or "{}"
+                    os.close(fd)
+                    raise WarehouseBusy(
+                        f"the warehouse {self.published} is being written by another run {holder}; "
+                        f"waited {self.lock_timeout:.0f}s (set GOVNLP_LOCK_TIMEOUT_SECONDS to wait longer)"
+                    ) from None
+                time.sleep(0.5)
+        self._lock_fd = fd
+        self.holder_info()
+
+    def _release_lock(self) -> None:
+        if self._lock_fd is not None:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def publish(self) -> None:
+        """Atomically replace the published snapshot with the committed working state."""
+        self.con.execute("CHECKPOINT")
+        self.con.close()
+        tmp = self.published.with_name(f".{self.published.name}.{os.getpid()}.tmp")
+        try:
+            shutil.copyfile(self.work, tmp)
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.published)
+        finally:
+            tmp.unlink(missing_ok=True)
+            self.con = _connect(self.work)
+
+    @contextmanager
+    def transaction(self):
+        self.con.begin()
+        try:
+            yield self.con
+        except BaseException:
+            self.con.rollback()
+            raise
+        else:
+            self.con.commit()
+
+
+def open_reader(published: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only session on the published snapshot (what analysts and `govnlp status` use)."""
+    published = Path(published)
+    if not published.exists():
+        raise WarehouseMissing(f"no warehouse at {published}: run `govnlp run` first")
+    return _connect(published, read_only=True)

@@ -1,0 +1,179 @@
+"""Reads: what is already stored, what is pending, and what analysts ask for."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import date
+
+import numpy as np
+
+from govnlp.records import ParagraphText
+
+
+def seen_files(con) -> set[tuple[str, str]]:
+    return set(con.execute("SELECT source_uri, file_hash FROM source_files").fetchall())
+
+
+def canonical_documents(con, content_hashes: Sequence[str]) -> dict[str, str]:
+    rows = con.execute(
+        "SELECT content_hash, min(doc_id) FROM documents WHERE duplicate_of IS NULL AND content_hash IN (SELECT unnest(?)) GROUP BY 1",
+        [list(content_hashes)],
+    ).fetchall()
+    return dict(rows)
+
+
+def canonical_paragraphs(con, text_hashes: Sequence[str]) -> dict[str, str]:
+    rows = con.execute(
+        "SELECT text_hash, min(paragraph_id) FROM paragraphs WHERE duplicate_of IS NULL AND text_hash IN (SELECT unnest(?)) GROUP BY 1",
+        [list(text_hashes)],
+    ).fetchall()
+    return dict(rows)
+
+
+def document_signatures(con) -> Iterator[tuple[str, list[int]]]:
+    cur = con.execute("SELECT doc_id, minhash FROM document_signatures")
+    while rows := cur.fetchmany(10_000):
+        yield from rows
+
+
+def select_documents(con, since: date | None = None, until: date | None = None, source: str | None = None) -> list[str]:
+    """doc_ids filtered by publication date range and source path prefix (backfill scope)."""
+    where, params = ["TRUE"], []
+    if since:
+        where.append("published_on >= ?")
+        params.append(since)
+    if until:
+        where.append("published_on <= ?")
+        params.append(until)
+    if source:
+        where.append("starts_with(source_uri, ?)")
+        params.append(source)
+    return [r[0] for r in con.execute(f"SELECT doc_id FROM documents WHERE {' AND '.join(where)} ORDER BY doc_id", params).fetchall()]
+
+
+def _pending_where(requires_embedding: bool) -> str:
+    where = (
+        "p.duplicate_of IS NULL AND NOT EXISTS (SELECT 1 FROM paragraph_annotations a "
+        "WHERE a.paragraph_id = p.paragraph_id AND a.stage = ? AND a.version = ?)"
+    )
+    if requires_embedding:
+        where += " AND EXISTS (SELECT 1 FROM embeddings e WHERE e.paragraph_id = p.paragraph_id AND e.model = ?)"
+    return where
+
+
+def pending_batches(con, stage: str, version: str, batch_size: int, doc_ids: Sequence[str] | None = None,
+                    embed_model: str | None = None) -> tuple[int, Iterator[list[ParagraphText]]]:
+    """(count, batches) of canonical paragraphs lacking ``stage`` at ``version``, whole documents per batch."""
+    where = _pending_where(embed_model is not None)
+    params: list = [stage, version] + ([embed_model] if embed_model else [])
+    if doc_ids is not None:
+        where += " AND p.doc_id IN (SELECT unnest(?))"
+        params.append(list(doc_ids))
+    per_doc = con.execute(f"SELECT p.doc_id, count(*) FROM paragraphs p WHERE {where} GROUP BY 1 ORDER BY 1", params).fetchall()
+    total = sum(n for _, n in per_doc)
+
+    def batches() -> Iterator[list[ParagraphText]]:
+        group: list[str] = []
+        size = 0
+        for doc_id, n in per_doc + [(None, 0)]:
+            if doc_id is not None:
+                group.append(doc_id)
+                size += n
+            if group and (size >= batch_size or doc_id is None):
+                rows = con.execute(
+                    f"SELECT p.paragraph_id, p.doc_id, p.position, p.text, p.text_hash FROM paragraphs p "
+                    f"WHERE {_pending_where(embed_model is not None)} AND p.doc_id IN (SELECT unnest(?)) ORDER BY p.doc_id, p.position",
+                    [stage, version] + ([embed_model] if embed_model else []) + [group],
+                ).fetchall()
+                yield [ParagraphText(*r) for r in rows]
+                group, size = [], 0
+
+    return total, batches()
+
+
+def cached_vectors(con, text_hashes: Sequence[str], model: str) -> dict[str, np.ndarray]:
+    """Vectors already computed for these texts under another paragraph id."""
+    rows = con.execute(
+        "SELECT text_hash, any_value(vector), any_value(chunks) FROM embeddings WHERE model = ? AND text_hash IN (SELECT unnest(?)) GROUP BY 1",
+        [model, list(text_hashes)],
+    ).fetchall()
+    return {h: (np.asarray(v, dtype=np.float32), c) for h, v, c in rows}
+
+
+def vectors_for(con, paragraph_ids: Sequence[str], model: str) -> tuple[list[str], np.ndarray]:
+    rows = con.execute(
+        "SELECT paragraph_id, vector FROM embeddings WHERE model = ? AND paragraph_id IN (SELECT unnest(?)) ORDER BY paragraph_id",
+        [model, list(paragraph_ids)],
+    ).fetchall()
+    if not rows:
+        return [], np.zeros((0, 384), dtype=np.float32)
+    return [r[0] for r in rows], np.asarray([r[1] for r in rows], dtype=np.float32)
+
+
+def documents_needing_theme_totals(con, run_id: str) -> list[str]:
+    """Documents with a paragraph (or the canonical copy of one) themed in this run, or with no totals yet."""
+    return [r[0] for r in con.execute(
+        """
+        SELECT DISTINCT p.doc_id FROM paragraphs p
+        JOIN paragraph_annotations a ON a.paragraph_id = coalesce(p.duplicate_of, p.paragraph_id)
+        WHERE a.stage = 'themes' AND (a.run_id = ? OR p.doc_id NOT IN (SELECT doc_id FROM document_themes))
+        ORDER BY 1
+        """,
+        [run_id],
+    ).fetchall()]
+
+
+def paragraph_theme_rows(con, doc_ids: Sequence[str]) -> list[tuple[str, str, float, bool, int]]:
+    """(doc_id, theme_id, score, assigned, words) for every paragraph, duplicates through their canonical copy."""
+    return con.execute(
+        """
+        SELECT p.doc_id, t.theme_id, t.score, t.assigned, p.word_count
+        FROM paragraphs p JOIN paragraph_themes t ON t.paragraph_id = coalesce(p.duplicate_of, p.paragraph_id)
+        WHERE p.doc_id IN (SELECT unnest(?))
+        """,
+        [list(doc_ids)],
+    ).fetchall()
+
+
+def semantic_search(con, query_vector: np.ndarray, model: str, k: int) -> list[tuple]:
+    """Paragraphs nearest in meaning (brute-force inner product on unit vectors)."""
+    return con.execute(
+        """
+        SELECT array_inner_product(e.vector, ?::FLOAT[384]) AS score, d.title, d.published_on, p.paragraph_id, p.text
+        FROM embeddings e JOIN paragraphs p USING (paragraph_id) JOIN documents d USING (doc_id)
+        WHERE e.model = ?
+        ORDER BY score DESC LIMIT ?
+        """,
+        [query_vector.astype(np.float32).tolist(), model, k],
+    ).fetchall()
+
+
+def summary(con) -> dict:
+    one = lambda sql: con.execute(sql).fetchone()[0]  # noqa: E731
+    return {
+        "documents": one("SELECT count(*) FROM documents"),
+        "duplicate_documents": one("SELECT count(*) FROM documents WHERE duplicate_of IS NOT NULL"),
+        "paragraphs": one("SELECT count(*) FROM paragraphs"),
+        "duplicate_paragraphs": one("SELECT count(*) FROM paragraphs WHERE duplicate_of IS NOT NULL"),
+        "entities": one("SELECT count(*) FROM entities"),
+        "mentions": one("SELECT count(*) FROM mentions"),
+        "embeddings": one("SELECT count(*) FROM embeddings"),
+        "paragraph_themes_assigned": one("SELECT count(*) FROM paragraph_themes WHERE assigned"),
+        "ingest_errors": one("SELECT count(*) FROM ingest_errors"),
+    }
+
+
+def recent_runs(con, limit: int = 5) -> list[tuple]:
+    return con.execute(
+        "SELECT run_id, flow, status, started_at, finished_at, stages, counts FROM runs ORDER BY started_at DESC LIMIT ?",
+        [limit],
+    ).fetchall()
+
+
+def pending_counts(con, versions: dict[str, str], embed_model: str) -> dict[str, int]:
+    out = {}
+    for stage, version in versions.items():
+        needs = stage == "themes"
+        params = [stage, version] + ([embed_model] if needs else [])
+        out[stage] = con.execute(f"SELECT count(*) FROM paragraphs p WHERE {_pending_where(needs)}", params).fetchone()[0]
+    return out

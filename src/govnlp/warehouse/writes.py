@@ -1,0 +1,229 @@
+"""Bulk writes through Arrow, one transaction per call site batch.
+
+Every insert is idempotent (keys plus INSERT OR IGNORE / REPLACE), so a
+batch written twice adds no rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime, timezone
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from govnlp.records import Document, Entity, IngestError, Mention, SourceFile, ThemeScore
+from govnlp.warehouse.connection import utcnow
+
+EMBEDDING_DIM = 384  # embeddings.vector is FLOAT[384] (migration 001)
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, batch: pa.Table, verb: str = "INSERT OR IGNORE") -> None:
+    if batch.num_rows == 0:
+        return
+    con.register("_govnlp_batch", batch)
+    try:
+        con.execute(f"{verb} INTO {table} BY NAME SELECT * FROM _govnlp_batch")
+    finally:
+        con.unregister("_govnlp_batch")
+
+
+def start_run(con, run_id: str, flow: str, stages: Sequence[str], sources: Sequence[str], params: dict) -> None:
+    con.execute(
+        "INSERT OR REPLACE INTO runs (run_id, flow, started_at, status, stages, sources, params) VALUES (?, ?, ?, 'running', ?, ?, ?)",
+        [run_id, flow, utcnow(), list(stages), list(sources), json.dumps(params, default=str)],
+    )
+
+
+def finish_run(con, run_id: str, status: str, counts: dict, stage_seconds: dict, message: str | None = None) -> None:
+    con.execute(
+        "UPDATE runs SET finished_at = ?, status = ?, counts = ?, stage_seconds = ?, message = ? WHERE run_id = ?",
+        [utcnow(), status, json.dumps(counts), json.dumps(stage_seconds), message, run_id],
+    )
+
+
+def record_files(con, files: Sequence[tuple[SourceFile, str, int]], run_id: str) -> None:
+    """(file, status, documents) rows: the files this run read, so the next run skips them."""
+    _insert(con, "source_files", pa.table({
+        "source_uri": [f.source_uri for f, _, _ in files],
+        "file_hash": [f.file_hash for f, _, _ in files],
+        "size_bytes": pa.array([f.size_bytes for f, _, _ in files], pa.int64()),
+        "modified_at": pa.array([datetime.fromtimestamp(f.modified_at, timezone.utc).replace(tzinfo=None) for f, _, _ in files], pa.timestamp("us")),
+        "status": [s for _, s, _ in files],
+        "documents": pa.array([n for _, _, n in files], pa.int32()),
+        "run_id": [run_id] * len(files),
+    }))
+
+
+def record_errors(con, errors: Sequence[IngestError], run_id: str) -> None:
+    now = utcnow()
+    _insert(con, "ingest_errors", pa.table({
+        "run_id": [run_id] * len(errors),
+        "source_uri": [e.source_uri for e in errors],
+        "file_hash": [e.file_hash for e in errors],
+        "stage": [e.stage for e in errors],
+        "error_type": [e.error_type for e in errors],
+        "message": [e.message for e in errors],
+        "occurred_at": pa.array([now] * len(errors), pa.timestamp("us")),
+    }), verb="INSERT")
+    # A file with no reader has no hash; remember it so it is reported once, not every run.
+    unsupported = [(e.source_uri,) for e in errors if e.file_hash == ""]
+    if unsupported:
+        con.executemany(
+            "INSERT OR IGNORE INTO source_files (source_uri, file_hash, status, documents, run_id) VALUES (?, '', 'rejected', 0, ?)",
+            [(uri, run_id) for (uri,) in unsupported],
+        )
+
+
+def insert_documents(con, docs: Sequence[Document], signatures: dict[str, np.ndarray], run_id: str) -> None:
+    now = utcnow()
+    _insert(con, "documents", pa.table({
+        "doc_id": [d.doc_id for d in docs],
+        "source_uri": [d.source_uri for d in docs],
+        "record_index": pa.array([d.record_index for d in docs], pa.int32()),
+        "format": [d.format for d in docs],
+        "title": [d.title for d in docs],
+        "published_on": pa.array([d.published_on for d in docs], pa.date32()),
+        "publisher": [d.publisher for d in docs],
+        "url": [d.url for d in docs],
+        "doc_type": [d.doc_type for d in docs],
+        "language": [d.language for d in docs],
+        "content_hash": [d.content_hash for d in docs],
+        "file_hash": [d.file_hash for d in docs],
+        "duplicate_of": [d.duplicate_of for d in docs],
+        "duplicate_kind": [d.duplicate_kind for d in docs],
+        "duplicate_similarity": pa.array([d.duplicate_similarity for d in docs], pa.float64()),
+        "word_count": pa.array([d.word_count for d in docs], pa.int32()),
+        "paragraph_count": pa.array([len(d.paragraphs) for d in docs], pa.int32()),
+        "metadata": [json.dumps(d.metadata, default=str) for d in docs],
+        "run_id": [run_id] * len(docs),
+        "ingested_at": pa.array([now] * len(docs), pa.timestamp("us")),
+    }))
+    paras = [p for d in docs for p in d.paragraphs]
+    _insert(con, "paragraphs", pa.table({
+        "paragraph_id": [p.paragraph_id for p in paras],
+        "doc_id": [p.doc_id for p in paras],
+        "position": pa.array([p.position for p in paras], pa.int32()),
+        "text": [p.text for p in paras],
+        "text_hash": [p.text_hash for p in paras],
+        "word_count": pa.array([p.word_count for p in paras], pa.int32()),
+        "duplicate_of": [p.duplicate_of for p in paras],
+        "duplicate_kind": [p.duplicate_kind for p in paras],
+    }))
+    _insert(con, "document_signatures", pa.table({
+        "doc_id": list(signatures),
+        "minhash": pa.array([v.tolist() for v in signatures.values()], pa.list_(pa.uint64())),
+    }))
+
+
+def mark_annotated(con, paragraph_ids: Sequence[str], stage: str, version: str, run_id: str) -> None:
+    now = utcnow()
+    _insert(con, "paragraph_annotations", pa.table({
+        "paragraph_id": list(paragraph_ids),
+        "stage": [stage] * len(paragraph_ids),
+        "version": [version] * len(paragraph_ids),
+        "run_id": [run_id] * len(paragraph_ids),
+        "annotated_at": pa.array([now] * len(paragraph_ids), pa.timestamp("us")),
+    }), verb="INSERT OR REPLACE")
+
+
+def _delete_for(con, table: str, paragraph_ids: Sequence[str]) -> None:
+    con.execute(f"DELETE FROM {table} WHERE paragraph_id IN (SELECT unnest(?))", [list(paragraph_ids)])
+
+
+def write_entities(con, paragraph_ids: Sequence[str], mentions: Sequence[Mention], entities: dict[str, Entity]) -> None:
+    _delete_for(con, "mentions", paragraph_ids)
+    batch = pa.table({
+        "entity_id": list(entities),
+        "canonical_name": [e.canonical_name for e in entities.values()],
+        "label": [e.label for e in entities.values()],
+        "aliases": pa.array([sorted(e.aliases) for e in entities.values()], pa.list_(pa.string())),
+    })
+    if batch.num_rows:
+        con.register("_govnlp_batch", batch)
+        try:
+            con.execute(
+                "INSERT INTO entities BY NAME SELECT * FROM _govnlp_batch ON CONFLICT (entity_id) "
+                "DO UPDATE SET aliases = list_sort(list_distinct(list_concat(entities.aliases, excluded.aliases)))"
+            )
+        finally:
+            con.unregister("_govnlp_batch")
+    _insert(con, "mentions", pa.table({
+        "paragraph_id": [m.paragraph_id for m in mentions],
+        "entity_id": [m.entity_id for m in mentions],
+        "text": [m.text for m in mentions],
+        "label": [m.label for m in mentions],
+        "start_char": pa.array([m.start_char for m in mentions], pa.int32()),
+        "end_char": pa.array([m.end_char for m in mentions], pa.int32()),
+        "method": [m.method for m in mentions],
+    }))
+
+
+def write_embeddings(con, paragraph_ids: Sequence[str], text_hashes: Sequence[str], model: str, vectors: np.ndarray, chunks: Sequence[int]) -> None:
+    declared = EMBEDDING_DIM
+    if vectors.shape[1] != declared:
+        raise ValueError(
+            f"model {model!r} gives {vectors.shape[1]}-dimension vectors; embeddings.vector is FLOAT[{declared}] "
+            "(add a migration to store another size)"
+        )
+    _insert(con, "embeddings", pa.table({
+        "paragraph_id": list(paragraph_ids),
+        "model": [model] * len(paragraph_ids),
+        "vector": pa.FixedSizeListArray.from_arrays(pa.array(vectors.astype(np.float32).ravel(), pa.float32()), vectors.shape[1]),
+        "chunks": pa.array(list(chunks), pa.int32()),
+        "text_hash": list(text_hashes),
+    }), verb="INSERT OR REPLACE")
+
+
+def sync_taxonomy(con, themes, version: str, default_threshold: float) -> bool:
+    """Make the themes table match the taxonomy file; True when it changed."""
+    current = con.execute("SELECT DISTINCT taxonomy_version FROM themes").fetchall()
+    if current == [(version,)]:
+        return False
+    ids = [t.theme_id for t in themes]
+    con.execute("DELETE FROM themes")
+    con.execute("DELETE FROM paragraph_themes WHERE theme_id NOT IN (SELECT unnest(?))", [ids])
+    con.execute("DELETE FROM document_themes WHERE theme_id NOT IN (SELECT unnest(?))", [ids])
+    _insert(con, "themes", pa.table({
+        "theme_id": ids,
+        "label": [t.label for t in themes],
+        "description": [t.description for t in themes],
+        "examples": pa.array([list(t.examples) for t in themes], pa.list_(pa.string())),
+        "threshold": pa.array([t.threshold if t.threshold is not None else default_threshold for t in themes], pa.float64()),
+        "taxonomy_version": [version] * len(themes),
+    }))
+    return True
+
+
+def write_paragraph_themes(con, paragraph_ids: Sequence[str], scores: Sequence[ThemeScore]) -> None:
+    _delete_for(con, "paragraph_themes", paragraph_ids)
+    _insert(con, "paragraph_themes", pa.table({
+        "paragraph_id": [s.paragraph_id for s in scores],
+        "theme_id": [s.theme_id for s in scores],
+        "score": pa.array([s.score for s in scores], pa.float32()),
+        "assigned": [s.assigned for s in scores],
+    }))
+
+
+def write_document_themes(con, doc_ids: Sequence[str], rows: Sequence[tuple[str, str, float, float]]) -> None:
+    con.execute("DELETE FROM document_themes WHERE doc_id IN (SELECT unnest(?))", [list(doc_ids)])
+    _insert(con, "document_themes", pa.table({
+        "doc_id": [r[0] for r in rows],
+        "theme_id": [r[1] for r in rows],
+        "score": pa.array([r[2] for r in rows], pa.float32()),
+        "paragraph_share": pa.array([r[3] for r in rows], pa.float32()),
+    }))
+
+
+def forget_annotations(con, doc_ids: Sequence[str] | None, stages: Sequence[str]) -> int:
+    """Make stored paragraphs pending again for ``stages`` (all documents when doc_ids is None)."""
+    where = "stage IN (SELECT unnest(?))"
+    params: list = [list(stages)]
+    if doc_ids is not None:
+        where += " AND paragraph_id IN (SELECT paragraph_id FROM paragraphs WHERE doc_id IN (SELECT unnest(?)))"
+        params.append(list(doc_ids))
+    n = con.execute(f"SELECT count(*) FROM paragraph_annotations WHERE {where}", params).fetchone()[0]
+    con.execute(f"DELETE FROM paragraph_annotations WHERE {where}", params)
+    return n
