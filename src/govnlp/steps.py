@@ -71,7 +71,9 @@ class RunContext:
 
     def version(self, stage: str) -> str:
         if stage == "entities":
-            return self.extractor.version  # depends on the loaded pipeline and the rule files
+            from govnlp.entities import pipeline_version
+
+            return pipeline_version(self.settings.spacy_model)
         if stage == "embed":
             return self.settings.embed_model
         if stage == "themes":

@@ -9,8 +9,10 @@ links bare surnames to the full name given earlier in the document.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 from collections.abc import Iterable
 from itertools import groupby
+from pathlib import Path
 
 from govnlp.entities.canonical import DocumentContext, alias_table, canonicalize, entity_id
 from govnlp.records import ENTITY_LABELS, Entity, Mention, ParagraphText
@@ -42,11 +44,21 @@ def ruler_patterns() -> list[dict]:
     patterns = [
         {"label": e.label, "pattern": alias, "id": "alias"}
         for e in alias_table().entities
-        for alias in {*e.aliases, e.name}
+        for alias in sorted({*e.aliases, e.name})
         if len(alias) > 2 or alias.isupper()
     ]
     patterns += _head_patterns("LAW", _LAW_HEADS) + _head_patterns("EVENT", _EVENT_HEADS)
     return patterns
+
+
+def pipeline_version(model: str) -> str:
+    """Model package version plus a digest of the rules: a change to either makes paragraphs pending."""
+    try:
+        package_version = importlib.metadata.version(model) if not Path(model).exists() else Path(model).resolve().as_posix()
+    except importlib.metadata.PackageNotFoundError:
+        package_version = "unknown"
+    rules_digest = hashlib.sha256((alias_table().source_text + repr(ruler_patterns())).encode()).hexdigest()[:10]
+    return f"{model}-{package_version}+rules-{rules_digest}"
 
 
 class EntityExtractor:
@@ -59,8 +71,7 @@ class EntityExtractor:
         self.nlp = spacy.load(model, exclude=["parser", "lemmatizer"])
         ruler = self.nlp.add_pipe("entity_ruler", before="ner", config={"overwrite_ents": True})
         ruler.add_patterns(ruler_patterns())
-        rules_digest = hashlib.sha256((alias_table().source_text + repr(ruler_patterns())).encode()).hexdigest()[:10]
-        self.version = f"{self.nlp.meta['name']}-{self.nlp.meta['version']}+rules-{rules_digest}"
+        self.version = pipeline_version(model)
 
     def extract(self, paragraphs: list[ParagraphText], batch_size: int = 64) -> tuple[list[Mention], dict[str, Entity]]:
         """Mentions and the entities they point to; paragraphs must come grouped by document."""

@@ -70,7 +70,7 @@ def _markdown_to_text(body: str) -> str:
 
 def read_markdown(data: bytes) -> list[RawDoc]:
     meta, body = _split_front_matter(decode_bytes(data))
-    layout = parse_text(_markdown_to_text(body), wrapped=True)
+    layout = parse_text(_markdown_to_text(body), wrapped=True, header=not meta.get("title"))
     tags = meta.get("tags") or []
     tags = [tags] if isinstance(tags, str) else [str(t) for t in tags]
     return [
@@ -96,7 +96,7 @@ def read_html(data: bytes) -> list[RawDoc]:
     if not text:
         raise RejectedInput("no_main_text", "trafilatura found no main text in the HTML")
     meta = trafilatura.extract_metadata(html)
-    layout = parse_text(clean_text(text), wrapped=False)
+    layout = parse_text(clean_text(text), wrapped=False, header=False)
     if meta is None:
         return [RawDoc(layout=layout)]
     return [
@@ -141,7 +141,7 @@ def _record_to_raw(rec: dict, where: str) -> RawDoc:
     if not isinstance(body, str) or not body.strip():
         raise RejectedInput("bad_record", f"{where}: no 'text', 'content' or 'body' string")
     return RawDoc(
-        layout=parse_text(clean_text(body)),
+        layout=parse_text(clean_text(body), header=not rec.get("title")),
         title=_str(rec.get("title")),
         date=rec.get("date") or rec.get("published") or rec.get("published_on"),
         url=_str(rec.get("url") or rec.get("source_url")),

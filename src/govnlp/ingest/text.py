@@ -83,80 +83,86 @@ def _match_date(line: str):
     return None
 
 
-def parse_text(text: str, *, wrapped: bool | None = None) -> TextLayout:
-    """Lay out a text; ``wrapped`` forces (True) or forbids (False) re-joining lines."""
+def parse_text(text: str, *, wrapped: bool | None = None, header: bool = True) -> TextLayout:
+    """Lay out a text.
+
+    ``wrapped`` forces (True) or forbids (False) re-joining lines; ``header``
+    False means the text is body only (title and date came as metadata).
+    """
     layout = TextLayout()
     lines = [line.strip() for line in text.split("\n")]
     nav = _nav_runs(lines)
-    keep: list[int] = []
+    blocks: list[list[tuple[int, str]]] = [[]]
     for i, line in enumerate(lines):
         if not line:
-            keep.append(i)  # blank lines still separate blocks
+            blocks.append([])
         elif i in nav or _match_drop(line, layout):
             layout.dropped_lines += 1
+            blocks.append([])  # a dropped line separates what surrounds it
         else:
-            keep.append(i)
+            blocks[-1].append((i, line))
+    blocks = [b for b in blocks if b]
+    if wrapped is None:
+        wrapped = looks_hard_wrapped([[line for _, line in b] for b in blocks])
+    units: list[tuple[int, int, str]] = []  # (first line, last line, text)
+    for block in blocks:
+        if wrapped:
+            first = block[0][0]
+            joined = join_wrapped([line for _, line in block])
+            # line spans are only needed in the header, where units are single lines
+            units.extend((first + k, first + k, t) for k, t in enumerate(joined))
+        else:
+            units.extend((i, i, line) for i, line in block)
+    units = [u for u in units if any(ch.isalnum() for ch in u[2])]
+    if header:
+        units = _take_header(units, layout)
+    layout.paragraphs = [t for _, _, t in units]
+    if layout.publisher is None:
+        layout.publisher = _wire_publisher(layout.paragraphs[:3])
+    return layout
 
-    body_start = next((i for i in keep if lines[i] and _is_body_line(lines[i])), len(lines))
-    header = [i for i in keep if i < body_start and lines[i]]
-    title_idx: list[int] = []
-    last_meta = -1
-    for pos, i in enumerate(header):
-        m = _match_date(lines[i])
+
+def _wire_publisher(paragraphs: list[str]) -> str | None:
+    for pattern in rules().publisher_lines:
+        for para in paragraphs:
+            m = pattern.search(para)
+            if m:
+                return m.group("publisher").strip()
+    return None
+
+
+def _take_header(units: list[tuple[int, int, str]], layout: TextLayout) -> list[tuple[int, int, str]]:
+    """Title and date from the lines above the first body paragraph; returns the body."""
+    # With no line that can only be running text, only the first line may be header.
+    body_start = next((k for k, u in enumerate(units) if _is_body_line(u[2])), min(1, len(units)))
+    title_units: list[int] = []
+    date_units: set[int] = set()
+    for k in range(body_start):
+        m = _match_date(units[k][2])
         if not m:
             continue
         groups = m.groupdict()
+        date_units.add(k)
         layout.date_text = layout.date_text or groups.get("date")
         layout.publisher = layout.publisher or (groups.get("publisher") or "").strip() or None
-        last_meta = i
-        if groups.get("title") and not title_idx:
+        if groups.get("title") and not title_units:
             layout.title = groups["title"].strip()
-            title_idx = [i]
-        elif not title_idx and pos > 0:
-            # The title is the block of lines right above the date line.
-            block = []
-            for j in reversed(header[:pos]):
-                if block and (j != block[0] - 1 or len(block) == 3):
-                    break
-                block.insert(0, j)
-            title_idx = block
-            layout.title = " ".join(lines[j] for j in block)
-    if not title_idx and header:
-        title_idx = [header[-1]]
-        layout.title = lines[header[-1]]
-    if not title_idx and body_start < len(lines) and _words(lines[body_start]) <= 40 and not lines[body_start].endswith("."):
-        title_idx = [body_start]
-        layout.title = lines[body_start]
-    first_body = max([last_meta, *title_idx], default=-1) + 1
-
-    blocks: list[list[str]] = [[]]
-    for i in keep:
-        if i < first_body:
-            continue
-        line = lines[i]
-        if not line:
-            blocks.append([])
-        elif _match_date(line) and i < body_start:
-            continue
-        else:
-            blocks[-1].append(line)
-    blocks = [b for b in blocks if b]
-    if wrapped is None:
-        wrapped = looks_hard_wrapped(blocks)
-    for block in blocks:
-        layout.paragraphs.extend(join_wrapped(block) if wrapped else block)
-    layout.paragraphs = [p for p in layout.paragraphs if any(ch.isalnum() for ch in p)]
-    if layout.publisher is None:
-        head = layout.paragraphs[:3]
-        for pattern in rules().publisher_lines:
-            for para in head:
-                m = pattern.search(para)
-                if m:
-                    layout.publisher = m.group("publisher").strip()
-                    break
-            if layout.publisher:
-                break
-    return layout
+            title_units = [k]
+        elif not title_units and k > 0:
+            # The title is the block of adjacent lines right above the date line (at most 3).
+            block = [k - 1]
+            while block[0] > 0 and len(block) < 3 and units[block[0] - 1][1] == units[block[0]][0] - 1 and block[0] - 1 not in date_units:
+                block.insert(0, block[0] - 1)
+            title_units = block
+            layout.title = " ".join(units[j][2] for j in block)
+    if not title_units and body_start > 0:
+        title_units = [body_start - 1]
+    elif not title_units and body_start < len(units) and _words(units[body_start][2]) <= 40 and not units[body_start][2].endswith("."):
+        title_units = [body_start]
+    if title_units and layout.title is None:
+        layout.title = units[title_units[0]][2]
+    first_body = max([*date_units, *title_units], default=-1) + 1
+    return [u for k, u in enumerate(units) if k >= first_body and k not in date_units]
 
 
 def looks_hard_wrapped(blocks: list[list[str]]) -> bool:

