@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Optional
@@ -25,6 +24,8 @@ def _quiet_prefect(verbose: bool) -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
+    # The first start of the ephemeral API migrates its database; 20 s is not enough on a small machine.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
 
 def _settings(warehouse: Path | None = None, sources: list[Path] | None = None):
@@ -34,7 +35,7 @@ def _settings(warehouse: Path | None = None, sources: list[Path] | None = None):
 
 
 def _fail(message: str, code: int = 1) -> None:
-    console.print(f"[red]error:[/red] {message}")
+    console.print(f"[red]error:[/red] {message}", soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -174,12 +175,7 @@ def serve(
 
 
 def main() -> None:
-    try:
-        app()
-    finally:
-        # The ephemeral Prefect server can print CancelledError tracebacks while the
-        # interpreter shuts down; they are harmless, so stderr is closed after our output.
-        sys.stderr.flush()
+    app()
 
 
 if __name__ == "__main__":
