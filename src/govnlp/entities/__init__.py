@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from itertools import groupby
 from pathlib import Path
 
-from govnlp.entities.canonical import DocumentContext, alias_table, canonicalize, entity_id
+from govnlp.entities.canonical import DocumentContext, alias_table, canonicalize, entity_id, surface_name
 from govnlp.records import ENTITY_LABELS, Entity, Mention, ParagraphText
 
 _CAP = r"^([A-Z][\w+’'.-]*|AI\+?|\d{4}|-|&)$"
@@ -97,7 +97,7 @@ class EntityExtractor:
             return
         eid = entity_id(resolved.canonical_name, resolved.label)
         entity = entities.setdefault(eid, Entity(eid, resolved.canonical_name, resolved.label))
-        entity.aliases.add(text.strip())
+        entity.aliases.add(surface_name(text))
         mentions.append(Mention(para.paragraph_id, eid, text, resolved.label, start, end, method))
 
     def _add_surnames(self, para, sdoc, context, mentions, entities) -> None:
