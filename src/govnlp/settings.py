@@ -43,7 +43,8 @@ class Settings(BaseSettings):
     near_duplicate_threshold: float = Field(0.8, description="MinHash Jaccard for near-duplicate documents.")
     paragraph_near_duplicate_threshold: float = Field(0.7, description="MinHash Jaccard for near-duplicate paragraphs.")
     minhash_permutations: int = 128
-    ingest_batch_files: int = 200
+    ingest_batch_files: int = 500
+    ingest_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, description="Processes parsing files in parallel.")
     model_batch_paragraphs: int = 256
     lock_timeout_seconds: float = Field(0.0, description="How long a second writer waits for the warehouse lock.")
     max_file_bytes: int = Field(50_000_000, description="Files larger than this are rejected, not read.")
@@ -85,4 +86,6 @@ def resolve_stages(stages: list[str] | str | None) -> list[str]:
         raise ValueError(f"unknown stage(s) {sorted(unknown)}; choose from {', '.join(ALL_STAGES)}")
     if "ingest" in wanted:
         wanted.add("dedup")
+    elif "dedup" in wanted:
+        raise ValueError("dedup runs with ingest (duplicates are linked as documents are stored): use --stages ingest,dedup")
     return [s for s in ALL_STAGES if s in wanted]

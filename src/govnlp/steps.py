@@ -19,8 +19,8 @@ from itertools import islice
 from pathlib import Path
 
 from govnlp import ingest
-from govnlp.dedup import DuplicateIndex
-from govnlp.records import IngestError, ParagraphText, SourceFile
+from govnlp.dedup import DuplicateIndex, Prepared, prepare
+from govnlp.records import Document, IngestError, ParagraphText, SourceFile
 from govnlp.settings import Settings
 from govnlp.themes import document_scores, load_taxonomy
 from govnlp.warehouse import WarehouseWriter, queries, writes
@@ -61,6 +61,18 @@ class RunContext:
         from govnlp.themes import ThemeScorer
 
         return ThemeScorer(self.taxonomy, self.embedder.encode_texts, self.settings.theme_threshold, self.settings.theme_max_per_paragraph)
+
+    @cached_property
+    def pool(self):
+        """Worker processes for the pure per-file work (parsing, MinHash); forkserver: safe beside DuckDB's threads."""
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        return ProcessPoolExecutor(max_workers=self.settings.ingest_workers, mp_context=multiprocessing.get_context("forkserver"))
+
+    def close(self) -> None:
+        if "pool" in self.__dict__:
+            self.pool.shutdown(cancel_futures=True)
 
     @cached_property
     def dedup_index(self) -> DuplicateIndex:
@@ -106,6 +118,8 @@ def open_run(settings: Settings, flow: str, stages: list[str], sources: list[str
             status = "cancelled" if isinstance(exc, KeyboardInterrupt) else "failed"
             writes.finish_run(writer.con, ctx.run_id, status, dict(ctx.counts), ctx.seconds, f"{type(exc).__name__}: {exc}")
             raise
+        finally:
+            ctx.close()
         writes.finish_run(writer.con, ctx.run_id, "completed", dict(ctx.counts), ctx.seconds)
 
 
@@ -124,21 +138,32 @@ def batched(items: list, size: int) -> Iterator[list]:
         yield chunk
 
 
-def ingest_batch(ctx: RunContext, files: list[SourceFile], errors: list[IngestError], dedup: bool = True) -> None:
+def read_and_prepare(source: SourceFile, max_bytes: int, num_perm: int, paragraph_threshold: float
+                     ) -> tuple[list[Document], list[IngestError], dict[str, Prepared]]:
+    """Everything per file that needs no shared state: parse, MinHash, near-repeated paragraphs."""
+    docs, errors = ingest.read_file(source, max_bytes)
+    return docs, errors, {d.doc_id: prepare(d, num_perm, paragraph_threshold) for d in docs}
+
+
+def ingest_batch(ctx: RunContext, files: list[SourceFile], errors: list[IngestError]) -> None:
     """Read, deduplicate and store one batch of files, in one transaction."""
-    docs, rows = [], []
-    for f in files:
-        found, rejected = ingest.read_file(f, ctx.settings.max_file_bytes)
+    s = ctx.settings
+    args = (s.max_file_bytes, s.minhash_permutations, s.paragraph_near_duplicate_threshold)
+    if s.ingest_workers > 1 and len(files) >= 16:
+        results = ctx.pool.map(read_and_prepare, files, *[[a] * len(files) for a in args], chunksize=8)
+    else:
+        results = (read_and_prepare(f, *args) for f in files)
+    docs, rows, prepared = [], [], {}
+    for f, (found, rejected, ready) in zip(files, results):
         docs.extend(found)
         errors = errors + rejected
+        prepared.update(ready)
         rows.append((f, "ingested" if found else "rejected", len(found)))
-    signatures = {}
-    if dedup:
-        index = ctx.dedup_index
-        index.known_documents(queries.canonical_documents(ctx.con, [d.content_hash for d in docs]))
-        index.known_paragraphs(queries.canonical_paragraphs(ctx.con, [p.text_hash for d in docs for p in d.paragraphs]))
-        signatures, stats = index.add(docs)
-        ctx.counts.update({k: v for k, v in vars(stats).items()})
+    index = ctx.dedup_index
+    index.known_documents(queries.canonical_documents(ctx.con, [d.content_hash for d in docs]))
+    index.known_paragraphs(queries.canonical_paragraphs(ctx.con, [p.text_hash for d in docs for p in d.paragraphs]))
+    signatures, stats = index.add(docs, prepared)
+    ctx.counts.update(vars(stats))
     with ctx.writer.transaction() as con:
         writes.insert_documents(con, docs, signatures, ctx.run_id)
         writes.record_files(con, rows, ctx.run_id)

@@ -15,6 +15,9 @@ import yaml
 from govnlp.ingest.decode import clean_text, decode_bytes
 from govnlp.ingest.text import TextLayout, parse_text
 
+# libyaml's safe loader when the wheel has it (ten times faster), else the pure-Python one.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 class RejectedInput(ValueError):
     """The file (or record) cannot become a document; the message says why."""
@@ -48,7 +51,7 @@ def _split_front_matter(text: str) -> tuple[dict, str]:
     if end < 0:
         raise RejectedInput("bad_front_matter", "front matter opened with --- but never closed")
     try:
-        meta = yaml.safe_load(text[3:end]) or {}  # safe_load: no !!python tags
+        meta = yaml.load(text[3:end], Loader=_SAFE_LOADER) or {}  # a safe loader: no !!python tags
     except yaml.YAMLError as exc:
         raise RejectedInput("bad_front_matter", f"YAML front matter does not parse: {exc}".splitlines()[0]) from None
     if not isinstance(meta, dict):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import statistics
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from govnlp.ingest.metadata import rules
 
@@ -60,7 +61,16 @@ def _nav_runs(lines: list[str]) -> set[int]:
     return nav
 
 
+@lru_cache(maxsize=1)
+def _any_drop() -> re.Pattern:
+    """All drop rules as one regex, to reject most lines with a single match."""
+    bare = [re.sub(r"\(\?P<\w+>", "(?:", p.pattern) for p in rules().drop_lines]
+    return re.compile("|".join(f"(?:{b})" for b in bare), re.IGNORECASE)
+
+
 def _match_drop(line: str, layout: TextLayout) -> bool:
+    if not _any_drop().match(line):
+        return False
     for pattern in rules().drop_lines:
         m = pattern.match(line)
         if m:

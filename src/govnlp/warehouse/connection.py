@@ -22,6 +22,7 @@ from importlib import resources
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 MIGRATIONS_PACKAGE = "govnlp.warehouse.migrations"
 
@@ -63,6 +64,16 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
             raise
         applied.append(name)
     return applied
+
+
+@contextmanager
+def registered_keys(con: duckdb.DuckDBPyConnection, values, name: str = "_govnlp_keys"):
+    """Expose a list of strings as a one-column view ``k``: binding a long Python list as a parameter is slow."""
+    con.register(name, pa.table({"k": pa.array([str(v) for v in values], pa.string())}))
+    try:
+        yield name
+    finally:
+        con.unregister(name)
 
 
 def utcnow() -> datetime:

@@ -8,6 +8,7 @@ from datetime import date
 import numpy as np
 
 from govnlp.records import ParagraphText
+from govnlp.warehouse.connection import registered_keys
 
 
 def seen_files(con) -> set[tuple[str, str]]:
@@ -15,19 +16,17 @@ def seen_files(con) -> set[tuple[str, str]]:
 
 
 def canonical_documents(con, content_hashes: Sequence[str]) -> dict[str, str]:
-    rows = con.execute(
-        "SELECT content_hash, min(doc_id) FROM documents WHERE duplicate_of IS NULL AND content_hash IN (SELECT unnest(?)) GROUP BY 1",
-        [list(content_hashes)],
-    ).fetchall()
-    return dict(rows)
+    with registered_keys(con, set(content_hashes)) as keys:
+        return dict(con.execute(
+            f"SELECT content_hash, min(doc_id) FROM documents WHERE duplicate_of IS NULL AND content_hash IN (SELECT k FROM {keys}) GROUP BY 1"
+        ).fetchall())
 
 
 def canonical_paragraphs(con, text_hashes: Sequence[str]) -> dict[str, str]:
-    rows = con.execute(
-        "SELECT text_hash, min(paragraph_id) FROM paragraphs WHERE duplicate_of IS NULL AND text_hash IN (SELECT unnest(?)) GROUP BY 1",
-        [list(text_hashes)],
-    ).fetchall()
-    return dict(rows)
+    with registered_keys(con, set(text_hashes)) as keys:
+        return dict(con.execute(
+            f"SELECT text_hash, min(paragraph_id) FROM paragraphs WHERE duplicate_of IS NULL AND text_hash IN (SELECT k FROM {keys}) GROUP BY 1"
+        ).fetchall())
 
 
 def document_signatures(con) -> Iterator[tuple[str, list[int]]]:
@@ -66,10 +65,10 @@ def pending_batches(con, stage: str, version: str, batch_size: int, doc_ids: Seq
     """(count, batches) of canonical paragraphs lacking ``stage`` at ``version``, whole documents per batch."""
     where = _pending_where(embed_model is not None)
     params: list = [stage, version] + ([embed_model] if embed_model else [])
-    if doc_ids is not None:
-        where += " AND p.doc_id IN (SELECT unnest(?))"
-        params.append(list(doc_ids))
-    per_doc = con.execute(f"SELECT p.doc_id, count(*) FROM paragraphs p WHERE {where} GROUP BY 1 ORDER BY 1", params).fetchall()
+    with registered_keys(con, doc_ids or []) as keys:
+        if doc_ids is not None:
+            where += f" AND p.doc_id IN (SELECT k FROM {keys})"
+        per_doc = con.execute(f"SELECT p.doc_id, count(*) FROM paragraphs p WHERE {where} GROUP BY 1 ORDER BY 1", params).fetchall()
     total = sum(n for _, n in per_doc)
 
     def batches() -> Iterator[list[ParagraphText]]:
@@ -80,11 +79,12 @@ def pending_batches(con, stage: str, version: str, batch_size: int, doc_ids: Seq
                 group.append(doc_id)
                 size += n
             if group and (size >= batch_size or doc_id is None):
-                rows = con.execute(
-                    f"SELECT p.paragraph_id, p.doc_id, p.position, p.text, p.text_hash FROM paragraphs p "
-                    f"WHERE {_pending_where(embed_model is not None)} AND p.doc_id IN (SELECT unnest(?)) ORDER BY p.doc_id, p.position",
-                    [stage, version] + ([embed_model] if embed_model else []) + [group],
-                ).fetchall()
+                with registered_keys(con, group) as keys:
+                    rows = con.execute(
+                        f"SELECT p.paragraph_id, p.doc_id, p.position, p.text, p.text_hash FROM paragraphs p "
+                        f"WHERE {_pending_where(embed_model is not None)} AND p.doc_id IN (SELECT k FROM {keys}) ORDER BY p.doc_id, p.position",
+                        [stage, version] + ([embed_model] if embed_model else []),
+                    ).fetchall()
                 yield [ParagraphText(*r) for r in rows]
                 group, size = [], 0
 
@@ -93,18 +93,20 @@ def pending_batches(con, stage: str, version: str, batch_size: int, doc_ids: Seq
 
 def cached_vectors(con, text_hashes: Sequence[str], model: str) -> dict[str, np.ndarray]:
     """Vectors already computed for these texts under another paragraph id."""
-    rows = con.execute(
-        "SELECT text_hash, any_value(vector), any_value(chunks) FROM embeddings WHERE model = ? AND text_hash IN (SELECT unnest(?)) GROUP BY 1",
-        [model, list(text_hashes)],
-    ).fetchall()
+    with registered_keys(con, set(text_hashes)) as keys:
+        rows = con.execute(
+            f"SELECT text_hash, any_value(vector), any_value(chunks) FROM embeddings WHERE model = ? AND text_hash IN (SELECT k FROM {keys}) GROUP BY 1",
+            [model],
+        ).fetchall()
     return {h: (np.asarray(v, dtype=np.float32), c) for h, v, c in rows}
 
 
 def vectors_for(con, paragraph_ids: Sequence[str], model: str) -> tuple[list[str], np.ndarray]:
-    rows = con.execute(
-        "SELECT paragraph_id, vector FROM embeddings WHERE model = ? AND paragraph_id IN (SELECT unnest(?)) ORDER BY paragraph_id",
-        [model, list(paragraph_ids)],
-    ).fetchall()
+    with registered_keys(con, paragraph_ids) as keys:
+        rows = con.execute(
+            f"SELECT paragraph_id, vector FROM embeddings WHERE model = ? AND paragraph_id IN (SELECT k FROM {keys}) ORDER BY paragraph_id",
+            [model],
+        ).fetchall()
     if not rows:
         return [], np.zeros((0, 384), dtype=np.float32)
     return [r[0] for r in rows], np.asarray([r[1] for r in rows], dtype=np.float32)
@@ -125,14 +127,14 @@ def documents_needing_theme_totals(con, run_id: str) -> list[str]:
 
 def paragraph_theme_rows(con, doc_ids: Sequence[str]) -> list[tuple[str, str, float, bool, int]]:
     """(doc_id, theme_id, score, assigned, words) for every paragraph, duplicates through their canonical copy."""
-    return con.execute(
-        """
-        SELECT p.doc_id, t.theme_id, t.score, t.assigned, p.word_count
-        FROM paragraphs p JOIN paragraph_themes t ON t.paragraph_id = coalesce(p.duplicate_of, p.paragraph_id)
-        WHERE p.doc_id IN (SELECT unnest(?))
-        """,
-        [list(doc_ids)],
-    ).fetchall()
+    with registered_keys(con, doc_ids) as keys:
+        return con.execute(
+            f"""
+            SELECT p.doc_id, t.theme_id, t.score, t.assigned, p.word_count
+            FROM paragraphs p JOIN paragraph_themes t ON t.paragraph_id = coalesce(p.duplicate_of, p.paragraph_id)
+            WHERE p.doc_id IN (SELECT k FROM {keys})
+            """
+        ).fetchall()
 
 
 def semantic_search(con, query_vector: np.ndarray, model: str, k: int) -> list[tuple]:

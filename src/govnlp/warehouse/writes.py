@@ -15,7 +15,7 @@ import numpy as np
 import pyarrow as pa
 
 from govnlp.records import Document, Entity, IngestError, Mention, SourceFile, ThemeScore
-from govnlp.warehouse.connection import utcnow
+from govnlp.warehouse.connection import registered_keys, utcnow
 
 EMBEDDING_DIM = 384  # embeddings.vector is FLOAT[384] (migration 001)
 
@@ -129,8 +129,9 @@ def mark_annotated(con, paragraph_ids: Sequence[str], stage: str, version: str, 
     }), verb="INSERT OR REPLACE")
 
 
-def _delete_for(con, table: str, paragraph_ids: Sequence[str]) -> None:
-    con.execute(f"DELETE FROM {table} WHERE paragraph_id IN (SELECT unnest(?))", [list(paragraph_ids)])
+def _delete_for(con, table: str, paragraph_ids: Sequence[str], column: str = "paragraph_id") -> None:
+    with registered_keys(con, paragraph_ids) as keys:
+        con.execute(f"DELETE FROM {table} WHERE {column} IN (SELECT k FROM {keys})")
 
 
 def write_entities(con, paragraph_ids: Sequence[str], mentions: Sequence[Mention], entities: dict[str, Entity]) -> None:
@@ -208,7 +209,7 @@ def write_paragraph_themes(con, paragraph_ids: Sequence[str], scores: Sequence[T
 
 
 def write_document_themes(con, doc_ids: Sequence[str], rows: Sequence[tuple[str, str, float, float]]) -> None:
-    con.execute("DELETE FROM document_themes WHERE doc_id IN (SELECT unnest(?))", [list(doc_ids)])
+    _delete_for(con, "document_themes", doc_ids, column="doc_id")
     _insert(con, "document_themes", pa.table({
         "doc_id": [r[0] for r in rows],
         "theme_id": [r[1] for r in rows],
@@ -220,10 +221,9 @@ def write_document_themes(con, doc_ids: Sequence[str], rows: Sequence[tuple[str,
 def forget_annotations(con, doc_ids: Sequence[str] | None, stages: Sequence[str]) -> int:
     """Make stored paragraphs pending again for ``stages`` (all documents when doc_ids is None)."""
     where = "stage IN (SELECT unnest(?))"
-    params: list = [list(stages)]
-    if doc_ids is not None:
-        where += " AND paragraph_id IN (SELECT paragraph_id FROM paragraphs WHERE doc_id IN (SELECT unnest(?)))"
-        params.append(list(doc_ids))
-    n = con.execute(f"SELECT count(*) FROM paragraph_annotations WHERE {where}", params).fetchone()[0]
-    con.execute(f"DELETE FROM paragraph_annotations WHERE {where}", params)
+    with registered_keys(con, doc_ids or []) as keys:
+        if doc_ids is not None:
+            where += f" AND paragraph_id IN (SELECT paragraph_id FROM paragraphs WHERE doc_id IN (SELECT k FROM {keys}))"
+        n = con.execute(f"SELECT count(*) FROM paragraph_annotations WHERE {where}", [list(stages)]).fetchone()[0]
+        con.execute(f"DELETE FROM paragraph_annotations WHERE {where}", [list(stages)])
     return n
