@@ -200,3 +200,16 @@ def test_cli_rejects_unknown_stage_and_missing_warehouse(tmp_path):
     assert bad.returncode == 2 and "unknown stage" in bad.stderr
     missing = _cli("status", "--warehouse", str(tmp_path / "none.duckdb"))
     assert missing.returncode == 1 and "run `govnlp run` first" in missing.stderr
+
+
+def test_cli_run_ingests_and_prints_a_summary(tmp_path, source_dir):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "000.txt").write_bytes((source_dir / "000_f0e23e95e569c3c8.txt").read_bytes())
+    warehouse = tmp_path / "w" / "govnlp.duckdb"
+    done = _cli("run", "--source", str(src), "--warehouse", str(warehouse), "--stages", "ingest,dedup")
+    assert done.returncode == 0, done.stderr
+    assert "documents" in done.stdout and "Traceback" not in done.stderr
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM documents").fetchone()[0] == 1
+        assert con.execute("SELECT status FROM runs").fetchone()[0] == "completed"

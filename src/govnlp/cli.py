@@ -28,6 +28,18 @@ def _quiet_prefect(verbose: bool) -> None:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
 
+def _start_prefect_api_early():
+    """Boot the local Prefect API in a child process while the pipeline modules import (see flows/api.py)."""
+    from flows.api import start_local_api
+
+    return start_local_api()
+
+
+def _wait_for_api(api) -> None:
+    if api is not None:
+        api.wait(float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")))
+
+
 def _settings(warehouse: Path | None = None, sources: list[Path] | None = None):
     from govnlp.settings import load_settings
 
@@ -72,6 +84,7 @@ def run(
 ) -> None:
     """Ingest new files and bring every stored paragraph up to date with the current models and taxonomy."""
     _quiet_prefect(verbose)
+    api = _start_prefect_api_early()
     from flows.ingest import ingest_flow
     from govnlp.settings import resolve_stages
 
@@ -80,6 +93,7 @@ def run(
         stage_list = resolve_stages(stages)
     except ValueError as exc:
         _fail(str(exc), 2)
+    _wait_for_api(api)
     result = _run_flow(ingest_flow, sources=[str(s) for s in settings.sources], warehouse=str(settings.warehouse), stages=stage_list)
     _print_summary(result)
 
@@ -95,9 +109,11 @@ def backfill(
 ) -> None:
     """Re-process stored documents: a date range, a source, or chosen stages after a model or taxonomy change."""
     _quiet_prefect(verbose)
+    api = _start_prefect_api_early()
     from flows.backfill import backfill_flow
 
     settings = _settings(warehouse)
+    _wait_for_api(api)
     result = _run_flow(
         backfill_flow,
         stages=stages.split(","),

@@ -101,7 +101,8 @@ class RunContext:
             self.seconds[stage] = round(self.seconds.get(stage, 0.0) + time.perf_counter() - start, 3)
 
     def publish(self) -> None:
-        self.writer.publish()
+        """Let analysts see what this run has committed so far (skipped when nothing changed)."""
+        self.writer.publish(only_if_changed=True)
 
 
 @contextmanager

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sklearn.preprocessing import normalize
 
 from govnlp.records import ThemeScore
 
@@ -52,6 +51,8 @@ def load_taxonomy(path: Path) -> Taxonomy:
 class ThemeScorer:
     def __init__(self, taxonomy: Taxonomy, encode, threshold: float, max_per_paragraph: int):
         """``encode``: texts -> normalized vectors, the same model that embedded the paragraphs."""
+        from sklearn.preprocessing import normalize  # imported here: a run with nothing to theme never pays for it
+
         self.taxonomy = taxonomy
         self.threshold = threshold
         self.max_per_paragraph = max_per_paragraph

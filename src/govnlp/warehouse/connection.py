@@ -92,6 +92,7 @@ class WarehouseWriter:
         self.lock_timeout = lock_timeout
         self._lock_fd: int | None = None
         self.con: duckdb.DuckDBPyConnection | None = None
+        self.unpublished = True  # committed changes the snapshot lacks
 
     def __enter__(self) -> WarehouseWriter:
         self.published.parent.mkdir(parents=True, exist_ok=True)
@@ -144,8 +145,10 @@ class WarehouseWriter:
             os.close(self._lock_fd)
             self._lock_fd = None
 
-    def publish(self) -> None:
+    def publish(self, only_if_changed: bool = False) -> None:
         """Atomically replace the published snapshot with the committed working state."""
+        if only_if_changed and not self.unpublished:
+            return
         self.con.execute("CHECKPOINT")
         self.con.close()
         tmp = self.published.with_name(f".{self.published.name}.{os.getpid()}.tmp")
@@ -154,6 +157,7 @@ class WarehouseWriter:
             with open(tmp, "rb+") as fh:
                 os.fsync(fh.fileno())
             os.replace(tmp, self.published)
+            self.unpublished = False
         finally:
             tmp.unlink(missing_ok=True)
             self.con = _connect(self.work)
@@ -168,6 +172,7 @@ class WarehouseWriter:
             raise
         else:
             self.con.commit()
+            self.unpublished = True
 
 
 def open_reader(published: Path) -> duckdb.DuckDBPyConnection:
