@@ -69,7 +69,7 @@ def prepare_corpora(workdir: Path, archive: Path) -> dict[str, Path]:
         ai.mkdir()
         for p in sorted(corpus.rglob("*.md")):
             if p.name.lower() != "readme.md" and is_ai_document(p.read_text(encoding="utf-8", errors="replace")):
-                os.link(p, ai / f"{p.parent.name}-{p.name}")
+                os.link(p, ai / "__".join(p.relative_to(corpus).parts))
     return {"seeds": REPO / "raw", "ai": ai, "archive": corpus, "held_out": held}
 
 

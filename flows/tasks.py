@@ -7,9 +7,6 @@ from prefect.cache_policies import NONE
 
 from govnlp import progress, steps
 
-# Model stages in dependency order: themes score the stored embeddings.
-MODEL_STAGE_TASKS = {}
-
 
 @task(name="ingest-batch", retries=1, retry_delay_seconds=1, cache_policy=NONE)
 def ingest_batch(ctx, files, errors) -> None:
@@ -36,7 +33,8 @@ def document_themes(ctx) -> int:
     return steps.document_themes(ctx)
 
 
-MODEL_STAGE_TASKS.update(entities=entities_batch, embed=embed_batch, themes=themes_batch)
+# Model stages in dependency order: themes score the stored embeddings.
+MODEL_STAGE_TASKS = {"entities": entities_batch, "embed": embed_batch, "themes": themes_batch}
 
 
 def run_ingest(ctx, sources) -> None:
@@ -50,7 +48,7 @@ def run_ingest(ctx, sources) -> None:
 
 
 def run_model_stages(ctx, stages, doc_ids=None) -> None:
-    for stage in ("entities", "embed", "themes"):
+    for stage in MODEL_STAGE_TASKS:
         if stage not in stages:
             continue
         with ctx.timed(stage):

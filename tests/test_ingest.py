@@ -141,6 +141,12 @@ def test_discover_skips_seen_files_and_reports_unsupported(tmp_path):
     assert kinds == ["IngestError", "SourceFile"]
     seen = {(f.source_uri, f.file_hash) for f in found if isinstance(f, SourceFile)} | {(f.source_uri, "") for f in found if not isinstance(f, SourceFile)}
     assert list(discover([tmp_path], seen)) == []
+    # unchanged size and mtime: not even re-read; a changed file is found again
+    a = next(f for f in found if isinstance(f, SourceFile))
+    stats = {a.source_uri: [(a.size_bytes, a.modified_at)]}
+    assert [type(f).__name__ for f in discover([tmp_path], {(f.source_uri, "") for f in found if not isinstance(f, SourceFile)}, stats)] == []
+    (tmp_path / "a.txt").write_text("Some other text, longer.")
+    assert [f.file_hash != a.file_hash for f in discover([tmp_path], seen, stats)] == [True]
 
 
 def test_symlink_outside_the_source_is_refused(tmp_path):

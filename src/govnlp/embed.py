@@ -65,8 +65,14 @@ class Embedder:
         return str(self.model.device)
 
     def chunk(self, text: str) -> list[str]:
-        enc = self.model.tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, truncation=False)
-        offsets = enc["offset_mapping"]
+        return self._windows(text, self._offsets([text])[0])
+
+    def _offsets(self, texts: list[str]) -> list[list[tuple[int, int]]]:
+        """Token character offsets, all texts in one call of the fast tokenizer."""
+        return self.model.tokenizer(texts, add_special_tokens=False, return_offsets_mapping=True, truncation=False)["offset_mapping"]
+
+    def _windows(self, text: str, offsets: list[tuple[int, int]]) -> list[str]:
+        """The text itself, or overlapping windows of at most max_tokens tokens."""
         if len(offsets) <= self.max_tokens:
             return [text]
         step = self.max_tokens - CHUNK_OVERLAP_TOKENS
@@ -86,8 +92,8 @@ class Embedder:
         pieces: list[str] = []
         owners: list[int] = []
         counts: list[int] = []
-        for i, text in enumerate(texts):
-            chunks = self.chunk(text)
+        for i, (text, offsets) in enumerate(zip(texts, self._offsets(texts) if texts else [])):
+            chunks = self._windows(text, offsets)
             pieces.extend(chunks)
             owners.extend([i] * len(chunks))
             counts.append(len(chunks))

@@ -45,7 +45,8 @@ class Settings(BaseSettings):
     minhash_permutations: int = 128
     ingest_batch_files: int = 500
     ingest_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, description="Processes parsing files in parallel.")
-    model_batch_paragraphs: int = 256
+    model_batch_paragraphs: int = Field(256, description="Paragraphs per entities/themes task (whole documents per batch).")
+    embed_task_paragraphs: int = Field(2048, description="Paragraphs per embedding task: larger batches sort by length better (less padding).")
     lock_timeout_seconds: float = Field(0.0, description="How long a second writer waits for the warehouse lock.")
     max_file_bytes: int = Field(50_000_000, description="Files larger than this are rejected, not read.")
 

@@ -128,7 +128,7 @@ def open_run(settings: Settings, flow: str, stages: list[str], sources: list[str
 
 def new_files(ctx: RunContext, sources: list[Path]) -> tuple[list[SourceFile], list[IngestError]]:
     files, errors = [], []
-    for found in ingest.discover(sources, queries.seen_files(ctx.con)):
+    for found in ingest.discover(sources, queries.seen_files(ctx.con), queries.file_stats(ctx.con)):
         (errors if isinstance(found, IngestError) else files).append(found)
     return files, errors
 
@@ -176,7 +176,8 @@ def ingest_batch(ctx: RunContext, files: list[SourceFile], errors: list[IngestEr
 
 def pending(ctx: RunContext, stage: str, doc_ids: list[str] | None = None) -> tuple[int, Iterator[list[ParagraphText]]]:
     needs_vectors = ctx.settings.embed_model if stage == "themes" else None
-    return queries.pending_batches(ctx.con, stage, ctx.version(stage), ctx.settings.model_batch_paragraphs, doc_ids, needs_vectors)
+    size = ctx.settings.embed_task_paragraphs if stage == "embed" else ctx.settings.model_batch_paragraphs
+    return queries.pending_batches(ctx.con, stage, ctx.version(stage), size, doc_ids, needs_vectors)
 
 
 def entities_batch(ctx: RunContext, batch: list[ParagraphText]) -> int:

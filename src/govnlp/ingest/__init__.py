@@ -19,13 +19,16 @@ from govnlp.records import Document, IngestError, Paragraph, SourceFile, short_i
 SUPPORTED_SUFFIXES = tuple(READERS)
 
 
-def _source_file(path: Path, root: Path) -> SourceFile | IngestError:
+def _source_file(path: Path, root: Path, unchanged: dict[str, list[tuple[int, float]]]) -> SourceFile | IngestError | None:
+    """The file with its content hash; None when size and mtime match a version already read."""
     uri = path.absolute().as_uri()
     try:
         real = path.resolve(strict=True)
         if real != root and root not in real.parents:
             return IngestError(uri, None, "outside_source", f"symlink points outside the source root {root}")
         stat = real.stat()
+        if any(size == stat.st_size and abs(mtime - stat.st_mtime) < 1e-5 for size, mtime in unchanged.get(uri, ())):
+            return None
         data = real.read_bytes()
     except (OSError, RuntimeError) as exc:  # RuntimeError: symlink loop on some Pythons
         return IngestError(uri, None, "unreadable", f"{type(exc).__name__}: {exc}")
@@ -49,18 +52,23 @@ def iter_source_paths(sources: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
                     yield Path(dirpath) / name, root
 
 
-def discover(sources: Iterable[Path], seen: set[tuple[str, str]] | None = None) -> Iterator[SourceFile | IngestError]:
-    """Files not yet in the warehouse; unsupported or unreadable files as errors."""
+def discover(sources: Iterable[Path], seen: set[tuple[str, str]] | None = None,
+             unchanged: dict[str, list[tuple[int, float]]] | None = None) -> Iterator[SourceFile | IngestError]:
+    """Files not yet in the warehouse; unsupported or unreadable files as errors.
+
+    ``seen``: (uri, content hash) already read; ``unchanged``: uri -> (size, mtime)
+    of versions already read, so that an unchanged file is not even re-read.
+    """
     seen = seen or set()
+    unchanged = unchanged or {}
     for path, root in iter_source_paths(sources):
         if path.suffix.lower() not in SUPPORTED_SUFFIXES:
             uri = path.absolute().as_uri()
             if (uri, "") not in seen:
                 yield IngestError(uri, "", "unsupported_format", f"no reader for '{path.suffix or path.name}' files; supported: {', '.join(SUPPORTED_SUFFIXES)}")
             continue
-        found = _source_file(path, root)
-        key = (found.source_uri, found.file_hash or "")
-        if key not in seen:
+        found = _source_file(path, root, unchanged)
+        if found is not None and (found.source_uri, found.file_hash or "") not in seen:
             yield found
 
 

@@ -71,24 +71,30 @@ def _markdown_to_text(body: str) -> str:
     return "\n".join(lines)
 
 
+def _from_metadata(layout: TextLayout, meta: dict, **extra) -> RawDoc:
+    """A RawDoc from the metadata fields that front matter and JSON records share (first key present wins)."""
+
+    def first(*keys):
+        return next((meta[k] for k in keys if meta.get(k)), None)
+
+    tags = meta.get("tags") or []
+    return RawDoc(
+        layout=layout,
+        title=_str(first("title")),
+        date=first("date", "published_time", "published", "published_on"),
+        url=_str(first("source_url", "url")),
+        publisher=_str(first("publisher", "source")),
+        doc_type=_str(first("doc_type")),
+        language=_str(first("language")),
+        tags=[tags] if isinstance(tags, str) else [str(t) for t in tags],
+        **extra,
+    )
+
+
 def read_markdown(data: bytes) -> list[RawDoc]:
     meta, body = _split_front_matter(decode_bytes(data))
     layout = parse_text(_markdown_to_text(body), wrapped=True, header=not meta.get("title"))
-    tags = meta.get("tags") or []
-    tags = [tags] if isinstance(tags, str) else [str(t) for t in tags]
-    return [
-        RawDoc(
-            layout=layout,
-            title=_str(meta.get("title")),
-            date=meta.get("date") or meta.get("published_time") or meta.get("published"),
-            url=_str(meta.get("source_url") or meta.get("url")),
-            publisher=_str(meta.get("publisher") or meta.get("source")),
-            doc_type=_str(meta.get("doc_type")),
-            language=_str(meta.get("language")),
-            tags=tags,
-            extra={k: str(v) for k, v in meta.items() if k not in {"title"}},
-        )
-    ]
+    return [_from_metadata(layout, meta, extra={k: str(v) for k, v in meta.items() if k != "title"})]
 
 
 def read_html(data: bytes) -> list[RawDoc]:
@@ -143,15 +149,7 @@ def _record_to_raw(rec: dict, where: str) -> RawDoc:
     body = rec.get("text") or rec.get("content") or rec.get("body")
     if not isinstance(body, str) or not body.strip():
         raise RejectedInput("bad_record", f"{where}: no 'text', 'content' or 'body' string")
-    return RawDoc(
-        layout=parse_text(clean_text(body), header=not rec.get("title")),
-        title=_str(rec.get("title")),
-        date=rec.get("date") or rec.get("published") or rec.get("published_on"),
-        url=_str(rec.get("url") or rec.get("source_url")),
-        publisher=_str(rec.get("publisher") or rec.get("source")),
-        doc_type=_str(rec.get("doc_type")),
-        language=_str(rec.get("language")),
-    )
+    return _from_metadata(parse_text(clean_text(body), header=not rec.get("title")), rec)
 
 
 def read_json(data: bytes) -> list[RawDoc]:

@@ -15,6 +15,15 @@ def seen_files(con) -> set[tuple[str, str]]:
     return set(con.execute("SELECT source_uri, file_hash FROM source_files").fetchall())
 
 
+def file_stats(con) -> dict[str, list[tuple[int, float]]]:
+    """uri -> (size, mtime in epoch seconds) of every file version already read."""
+    out: dict[str, list[tuple[int, float]]] = {}
+    rows = con.execute("SELECT source_uri, size_bytes, epoch_us(modified_at) / 1e6 FROM source_files WHERE modified_at IS NOT NULL").fetchall()
+    for uri, size, mtime in rows:
+        out.setdefault(uri, []).append((size, mtime))
+    return out
+
+
 def canonical_documents(con, content_hashes: Sequence[str]) -> dict[str, str]:
     with registered_keys(con, set(content_hashes)) as keys:
         return dict(con.execute(
