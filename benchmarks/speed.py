@@ -33,7 +33,7 @@ from datetime import date
 from importlib import metadata
 from pathlib import Path
 
-import duckdb
+from govnlp.warehouse import open_reader, queries
 
 REPO = Path(__file__).resolve().parents[1]
 ARCHIVE = REPO.parent / "shared" / "corpora" / "whitehouse" / "whitehouse-briefings.tar.gz"
@@ -83,10 +83,11 @@ def run_cli(source: Path, warehouse: Path, stages: str) -> dict:
     stderr = proc.stderr.read().decode(errors="replace")
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{stderr[-3000:]}")
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        counts, seconds = con.execute("SELECT counts, stage_seconds FROM runs ORDER BY started_at DESC LIMIT 1").fetchone()
-        docs, paras = con.execute("SELECT (SELECT count(*) FROM documents), (SELECT count(*) FROM paragraphs)").fetchone()
-    counts, seconds = json.loads(counts), json.loads(seconds)
+    con = open_reader(warehouse)
+    counts, seconds = queries.last_run(con)
+    summary = queries.summary(con)
+    con.close()
+    docs, paras = summary["documents"], summary["paragraphs"]
     return {
         "wall_s": round(wall, 2),
         "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
@@ -109,9 +110,9 @@ def model_floor(warehouse: Path) -> dict:
     from govnlp.settings import load_settings
 
     settings = load_settings()
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        texts = [r[0] for r in con.execute(
-            "SELECT text FROM paragraphs WHERE duplicate_of IS NULL ORDER BY doc_id, position").fetchall()]
+    con = open_reader(warehouse)
+    texts = queries.canonical_texts(con)
+    con.close()
     extractor = EntityExtractor(settings.spacy_model)
     start = time.perf_counter()
     for _ in extractor.nlp.pipe(texts, batch_size=64):

@@ -11,7 +11,6 @@ from prefect.runtime import flow_run
 from flows.tasks import run_ingest, run_model_stages
 from govnlp import steps
 from govnlp.settings import MODEL_STAGES, load_settings, resolve_stages
-from govnlp.warehouse import queries
 
 
 @flow(name="govnlp-backfill", log_prints=True)
@@ -25,14 +24,11 @@ def backfill_flow(
     """Without filters every stored document is re-processed; ``source`` also ingests its new files."""
     settings = load_settings(warehouse=warehouse)
     stages = resolve_stages(stages or list(MODEL_STAGES))
-    source_prefix = Path(source).absolute().as_uri() if source else None
     params = {"stages": stages, "since": since, "until": until, "source": source}
     with steps.open_run(settings, "backfill", stages, [source] if source else [], params, flow_run.get_id()) as ctx:
         if "ingest" in stages and source:
             run_ingest(ctx, [Path(source)])
-        doc_ids = queries.select_documents(ctx.con, since, until, source_prefix)
-        ctx.counts.update(selected_documents=len(doc_ids))
-        everything = since is None and until is None and source is None
-        steps.forget(ctx, None if everything else doc_ids, [s for s in stages if s in MODEL_STAGES])
-        run_model_stages(ctx, stages, None if everything else doc_ids)
+        doc_ids = steps.backfill_scope(ctx, since, until, source)
+        steps.forget(ctx, doc_ids, [s for s in stages if s in MODEL_STAGES])
+        run_model_stages(ctx, stages, doc_ids)
     return {"run_id": ctx.run_id, "counts": dict(ctx.counts), "seconds": ctx.seconds, "warehouse": str(settings.warehouse)}

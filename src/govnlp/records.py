@@ -13,7 +13,6 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 
-DOC_TYPES = ("news", "speech", "statement", "op-ed", "press_qa", "policy")
 ENTITY_LABELS = ("PERSON", "ORG", "GPE", "LOC", "NORP", "EVENT", "LAW")
 
 

@@ -164,11 +164,11 @@ def ingest_batch(ctx: RunContext, files: list[SourceFile], errors: list[IngestEr
     index.known_documents(queries.canonical_documents(ctx.con, [d.content_hash for d in docs]))
     index.known_paragraphs(queries.canonical_paragraphs(ctx.con, [p.text_hash for d in docs for p in d.paragraphs]))
     signatures, stats = index.add(docs, prepared)
-    ctx.counts.update(vars(stats))
     with ctx.writer.transaction() as con:
         writes.insert_documents(con, docs, signatures, ctx.run_id)
         writes.record_files(con, rows, ctx.run_id)
         writes.record_errors(con, errors, ctx.run_id)
+    ctx.counts.update(vars(stats))  # after the commit: a retried batch is counted once
     ctx.counts.update(files=len(files), documents=len(docs), paragraphs=sum(len(d.paragraphs) for d in docs), errors=len(errors))
 
 
@@ -200,7 +200,7 @@ def embed_batch(ctx: RunContext, batch: list[ParagraphText]) -> int:
     by_hash = dict(cached)
     for p, vector, chunks in zip(todo, fresh.vectors, fresh.chunks):
         by_hash[p.text_hash] = (vector, chunks)
-    vectors = np.vstack([by_hash[p.text_hash][0] for p in batch]) if batch else np.zeros((0, 384), np.float32)
+    vectors = np.vstack([by_hash[p.text_hash][0] for p in batch]) if batch else np.zeros((0, ctx.embedder.dim), np.float32)
     with ctx.writer.transaction() as con:
         writes.write_embeddings(con, [p.paragraph_id for p in batch], [p.text_hash for p in batch], model, vectors, [by_hash[p.text_hash][1] for p in batch])
         writes.mark_annotated(con, [p.paragraph_id for p in batch], "embed", model, ctx.run_id)
@@ -231,6 +231,16 @@ def document_themes(ctx: RunContext) -> int:
             writes.write_document_themes(con, group, rows)
     ctx.counts.update(themed_documents=len(doc_ids))
     return len(doc_ids)
+
+
+def backfill_scope(ctx: RunContext, since, until, source: str | None) -> list[str] | None:
+    """doc_ids picked by publication date and source path; None (every document) without filters."""
+    if since is None and until is None and source is None:
+        ctx.counts.update(selected_documents=queries.summary(ctx.con)["documents"])
+        return None
+    doc_ids = queries.select_documents(ctx.con, since, until, Path(source).absolute().as_uri() if source else None)
+    ctx.counts.update(selected_documents=len(doc_ids))
+    return doc_ids
 
 
 def forget(ctx: RunContext, doc_ids: list[str] | None, stages: list[str]) -> int:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
-from collections.abc import Iterable
 from itertools import groupby
 from pathlib import Path
 
@@ -116,12 +115,3 @@ class EntityExtractor:
             entities.setdefault(eid, Entity(eid, person.canonical_name, "PERSON")).aliases.add(token.text)
             mentions.append(Mention(para.paragraph_id, eid, token.text, "PERSON", start, end, "coref"))
             taken.append((start, end))
-
-
-def merge_entities(batches: Iterable[dict[str, Entity]]) -> dict[str, Entity]:
-    merged: dict[str, Entity] = {}
-    for batch in batches:
-        for eid, e in batch.items():
-            merged.setdefault(eid, Entity(eid, e.canonical_name, e.label)).aliases |= e.aliases
-    return merged
-

@@ -9,6 +9,7 @@ import numpy as np
 
 from govnlp.records import ParagraphText
 from govnlp.warehouse.connection import registered_keys
+from govnlp.warehouse.writes import EMBEDDING_DIM
 
 
 def seen_files(con) -> set[tuple[str, str]]:
@@ -117,7 +118,7 @@ def vectors_for(con, paragraph_ids: Sequence[str], model: str) -> tuple[list[str
             [model],
         ).fetchall()
     if not rows:
-        return [], np.zeros((0, 384), dtype=np.float32)
+        return [], np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
     return [r[0] for r in rows], np.asarray([r[1] for r in rows], dtype=np.float32)
 
 
@@ -181,10 +182,14 @@ def recent_runs(con, limit: int = 5) -> list[tuple]:
     ).fetchall()
 
 
-def pending_counts(con, versions: dict[str, str], embed_model: str) -> dict[str, int]:
-    out = {}
-    for stage, version in versions.items():
-        needs = stage == "themes"
-        params = [stage, version] + ([embed_model] if needs else [])
-        out[stage] = con.execute(f"SELECT count(*) FROM paragraphs p WHERE {_pending_where(needs)}", params).fetchone()[0]
-    return out
+def last_run(con) -> tuple[dict, dict]:
+    """(counts, stage_seconds) of the most recent run."""
+    import json
+
+    counts, seconds = con.execute("SELECT counts, stage_seconds FROM runs ORDER BY started_at DESC LIMIT 1").fetchone()
+    return json.loads(counts or "{}"), json.loads(seconds or "{}")
+
+
+def canonical_texts(con) -> list[str]:
+    """Texts of canonical paragraphs: what the model stages see, once each."""
+    return [r[0] for r in con.execute("SELECT text FROM paragraphs WHERE duplicate_of IS NULL ORDER BY doc_id, position").fetchall()]
