@@ -1,11 +1,15 @@
-"""Prefect tasks: one batch of one stage each, retried on failure (a batch commits whole or not at all)."""
+"""Prefect tasks: one batch of one stage each, retried on failure (a batch commits whole or not at all).
+
+Between batches the loops call ``cancel.check()``: a SIGINT/SIGTERM stops the
+run there, outside any task, so the stop is never retried.
+"""
 
 from __future__ import annotations
 
 from prefect import task
 from prefect.cache_policies import NONE
 
-from govnlp import progress, steps
+from govnlp import cancel, progress, steps
 
 
 @task(name="ingest-batch", retries=1, retry_delay_seconds=1, cache_policy=NONE)
@@ -42,6 +46,7 @@ def run_ingest(ctx, sources) -> None:
     with ctx.timed("ingest"), progress.track("ingest", len(files)) as advance:
         batches = list(steps.batched(files, ctx.settings.ingest_batch_files)) or [[]]
         for i, files_batch in enumerate(batches):
+            cancel.check()
             ingest_batch(ctx, files_batch, errors if i == 0 else [])
             advance(len(files_batch))
     ctx.publish()
@@ -51,13 +56,16 @@ def run_model_stages(ctx, stages, doc_ids=None) -> None:
     for stage in MODEL_STAGE_TASKS:
         if stage not in stages:
             continue
+        cancel.check()
         with ctx.timed(stage):
             if stage == "themes":
                 steps.sync_themes(ctx)
             total, batches = steps.pending(ctx, stage, doc_ids)
             with progress.track(stage, total) as advance:
                 for batch in batches:
+                    cancel.check()
                     advance(MODEL_STAGE_TASKS[stage](ctx, batch))
             if stage == "themes":
+                cancel.check()
                 document_themes(ctx)
         ctx.publish()

@@ -55,9 +55,15 @@ def _run_flow(fn, **kwargs) -> dict:
     from govnlp import progress
     from govnlp.warehouse import WarehouseBusy
 
+    from govnlp.cancel import RunCancelled
+
     progress.enable(console)
     try:
         return fn(**kwargs)
+    except RunCancelled as exc:
+        _fail(f"{exc}; the run is recorded as cancelled and the next run goes on from there", exc.exit_code)
+    except KeyboardInterrupt:
+        _fail("interrupted; the open batch was rolled back and the next run goes on from there", 130)
     except WarehouseBusy as exc:
         _fail(str(exc), 75)
     except (ValueError, FileNotFoundError) as exc:
@@ -188,6 +194,100 @@ def serve(
 
     settings = _settings(warehouse, source)
     serve_scheduled(cron, [str(s.absolute()) for s in settings.sources], str(settings.warehouse.absolute()))
+
+
+def _reader(settings):
+    from govnlp.warehouse import WarehouseMissing, open_reader
+
+    try:
+        return open_reader(settings.warehouse)
+    except WarehouseMissing as exc:
+        _fail(str(exc))
+
+
+def _writer(settings):
+    from govnlp.warehouse import WarehouseWriter
+
+    return WarehouseWriter(settings.warehouse, settings.work_file, settings.lock_file, settings.lock_timeout_seconds)
+
+
+@app.command()
+def check(warehouse: WarehouseOpt = None) -> None:
+    """Integrity of the published warehouse: links between tables, half-written batches, pending work (exit 1 on problems)."""
+    from govnlp.warehouse import integrity
+    from govnlp.warehouse.connection import pending_migrations, schema_version
+
+    settings = _settings(warehouse)
+    con = _reader(settings)
+    found = integrity.problems(con)
+    pending = integrity.pending(con)
+    out.print(f"warehouse {settings.warehouse}: schema version {schema_version(con)}"
+              + (f", {len(pending_migrations(con))} migration(s) pending (run `govnlp migrate`)" if pending_migrations(con) else ""))
+    out.print("pending paragraphs: " + ", ".join(f"{k} {v}" for k, v in pending.items()))
+    unfinished = con.execute("SELECT run_id, status FROM runs WHERE status IN ('running', 'interrupted') ORDER BY started_at").fetchall()
+    for run_id, st in unfinished:
+        out.print(f"run {run_id[:8]} is {st}: the next run finishes its work")
+    for problem in found:
+        console.print(f"[red]problem:[/red] {problem}", soft_wrap=True)
+    if found:
+        raise typer.Exit(1)
+    out.print("[green]ok[/green]: every link resolves and no batch is half-written")
+
+
+@app.command()
+def migrate(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only list the migrations that would be applied.")] = False,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Bring the warehouse to the current schema (a backup copy is made first; runs do this on their own too)."""
+    from govnlp.warehouse import WarehouseBusy
+    from govnlp.warehouse.connection import pending_migrations, schema_version
+
+    settings = _settings(warehouse)
+    if dry_run:
+        con = _reader(settings)
+        todo = pending_migrations(con)
+        out.print(f"schema version {schema_version(con)}; " + (f"would apply: {', '.join(n for _, n, _ in todo)}" if todo else "up to date"))
+        return
+    try:
+        with _writer(settings) as writer:
+            applied, version = writer.migrated, schema_version(writer.con)
+    except WarehouseBusy as exc:
+        _fail(str(exc), 75)
+    out.print(f"schema version {version}; " + (f"applied {', '.join(applied)} (backup in {settings.warehouse.parent / 'backups'})" if applied else "already up to date"))
+
+
+@app.command("export")
+def export_(
+    directory: Annotated[Path, typer.Argument(help="Folder to write <table>.parquet files and schema.json into.")],
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Every table to Parquet, with the schema and its comments in schema.json (for sharing and backups)."""
+    from govnlp.warehouse.transfer import export_tables
+
+    counts = export_tables(_reader(_settings(warehouse)), directory)
+    out.print(f"exported {sum(counts.values())} rows in {len(counts)} tables to {directory}")
+
+
+@app.command("import")
+def import_(
+    directory: Annotated[Path, typer.Argument(help="A folder written by `govnlp export`.")],
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Restore an export into a new (empty) warehouse."""
+    from govnlp.warehouse import WarehouseBusy
+    from govnlp.warehouse.transfer import ImportRefused, import_tables
+
+    settings = _settings(warehouse)
+    try:
+        with _writer(settings) as writer:
+            counts = import_tables(writer.con, directory)
+            writer.unpublished = True
+    except (ImportRefused, FileNotFoundError) as exc:
+        _fail(str(exc), 2)
+    except WarehouseBusy as exc:
+        _fail(str(exc), 75)
+    out.print(f"imported {sum(counts.values())} rows in {len(counts)} tables into {settings.warehouse}")
 
 
 def main() -> None:

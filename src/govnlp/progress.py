@@ -30,3 +30,13 @@ def track(description: str, total: int | None):
     ) as bar:
         task = bar.add_task(description, total=total)
         yield lambda n=1: bar.advance(task, n)
+
+
+def note(message: str) -> None:
+    """A one-line notice to the user (the CLI console), else to the log."""
+    if _console is not None:
+        _console.print(f"[yellow]{message}[/yellow]", soft_wrap=True)
+    else:
+        import logging
+
+        logging.getLogger("govnlp").warning(message)

@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     embed_task_paragraphs: int = Field(2048, description="Paragraphs per embedding task: larger batches sort by length better (less padding).")
     lock_timeout_seconds: float = Field(0.0, description="How long a second writer waits for the warehouse lock.")
     max_file_bytes: int = Field(50_000_000, description="Files larger than this are rejected, not read.")
+    max_text_chars: int = Field(2_000_000, description="Documents with more extracted text than this are rejected (about 300,000 words).")
+    file_timeout_seconds: float = Field(60.0, description="Longest time reading one file may take; its worker is then stopped and the file rejected (0: no limit).")
+    worker_memory_mb: int = Field(2048, description="Address-space cap per file-reading worker; a file needing more is rejected (0: no cap).")
 
     @classmethod
     def settings_customise_sources(

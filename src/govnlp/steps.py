@@ -18,9 +18,9 @@ from functools import cached_property
 from itertools import islice
 from pathlib import Path
 
-from govnlp import ingest
-from govnlp.dedup import DuplicateIndex, Prepared, prepare
-from govnlp.records import Document, IngestError, ParagraphText, SourceFile
+from govnlp import cancel, ingest
+from govnlp.dedup import DuplicateIndex
+from govnlp.records import IngestError, ParagraphText, SourceFile
 from govnlp.settings import Settings
 from govnlp.themes import document_scores, load_taxonomy
 from govnlp.warehouse import WarehouseWriter, queries, writes
@@ -63,16 +63,17 @@ class RunContext:
         return ThemeScorer(self.taxonomy, self.embedder.encode_texts, self.settings.theme_threshold, self.settings.theme_max_per_paragraph)
 
     @cached_property
-    def pool(self):
-        """Worker processes for the pure per-file work (parsing, MinHash); forkserver: safe beside DuckDB's threads."""
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+    def reader(self):
+        """Worker processes for the pure per-file work (parsing, MinHash), each file under a time and memory limit."""
+        from govnlp.sandbox import FileReader, Limits
 
-        return ProcessPoolExecutor(max_workers=self.settings.ingest_workers, mp_context=multiprocessing.get_context("forkserver"))
+        s = self.settings
+        limits = Limits(s.max_file_bytes, s.max_text_chars, s.minhash_permutations, s.paragraph_near_duplicate_threshold)
+        return FileReader(s.ingest_workers, s.file_timeout_seconds, s.worker_memory_mb, limits)
 
     def close(self) -> None:
-        if "pool" in self.__dict__:
-            self.pool.shutdown(cancel_futures=True)
+        if "reader" in self.__dict__:
+            self.reader.close()
 
     @cached_property
     def dedup_index(self) -> DuplicateIndex:
@@ -107,16 +108,21 @@ class RunContext:
 
 @contextmanager
 def open_run(settings: Settings, flow: str, stages: list[str], sources: list[str], params: dict, run_id: str | None = None):
-    """Lock the warehouse, record the run, and close it as completed or failed."""
+    """Lock the warehouse, record the run, and close it as completed, cancelled or failed.
+
+    Inside, SIGINT/SIGTERM only set a flag; the runner calls ``cancel.check()``
+    between batches (see flows/tasks.py).
+    """
     writer = WarehouseWriter(settings.warehouse, settings.work_file, settings.lock_file, settings.lock_timeout_seconds)
-    with writer:
+    with writer, cancel.stop_at_batch_boundary():
         ctx = RunContext(settings, writer, run_id or uuid.uuid4().hex, flow)
         writer.holder_info(run_id=ctx.run_id, flow=flow)
+        writes.close_interrupted_runs(writer.con)  # we hold the lock: any 'running' row is a dead process's
         writes.start_run(writer.con, ctx.run_id, flow, stages, sources, params)
         try:
             yield ctx
         except BaseException as exc:
-            status = "cancelled" if isinstance(exc, KeyboardInterrupt) else "failed"
+            status = "cancelled" if isinstance(exc, (KeyboardInterrupt, cancel.RunCancelled)) else "failed"
             writes.finish_run(writer.con, ctx.run_id, status, dict(ctx.counts), ctx.seconds, f"{type(exc).__name__}: {exc}")
             raise
         finally:
@@ -139,27 +145,14 @@ def batched(items: list, size: int) -> Iterator[list]:
         yield chunk
 
 
-def read_and_prepare(source: SourceFile, max_bytes: int, num_perm: int, paragraph_threshold: float
-                     ) -> tuple[list[Document], list[IngestError], dict[str, Prepared]]:
-    """Everything per file that needs no shared state: parse, MinHash, near-repeated paragraphs."""
-    docs, errors = ingest.read_file(source, max_bytes)
-    return docs, errors, {d.doc_id: prepare(d, num_perm, paragraph_threshold) for d in docs}
-
-
 def ingest_batch(ctx: RunContext, files: list[SourceFile], errors: list[IngestError]) -> None:
     """Read, deduplicate and store one batch of files, in one transaction."""
-    s = ctx.settings
-    args = (s.max_file_bytes, s.minhash_permutations, s.paragraph_near_duplicate_threshold)
-    if s.ingest_workers > 1 and len(files) >= 16:
-        results = ctx.pool.map(read_and_prepare, files, *[[a] * len(files) for a in args], chunksize=8)
-    else:
-        results = (read_and_prepare(f, *args) for f in files)
     docs, rows, prepared = [], [], {}
-    for f, (found, rejected, ready) in zip(files, results):
-        docs.extend(found)
-        errors = errors + rejected
-        prepared.update(ready)
-        rows.append((f, "ingested" if found else "rejected", len(found)))
+    for result in ctx.reader.read(files) if files else []:
+        docs.extend(result.documents)
+        errors = errors + result.errors
+        prepared.update(result.prepared)
+        rows.append((result.source, "ingested" if result.documents else "rejected", len(result.documents), result.seconds))
     index = ctx.dedup_index
     index.known_documents(queries.canonical_documents(ctx.con, [d.content_hash for d in docs]))
     index.known_paragraphs(queries.canonical_paragraphs(ctx.con, [p.text_hash for d in docs for p in d.paragraphs]))

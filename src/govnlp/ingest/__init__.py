@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat as stat_kinds
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from govnlp.ingest.formats import READERS, RawDoc, RejectedInput
+from govnlp.ingest.text import bound_paragraphs
 from govnlp.ingest.metadata import detect_language, infer_doc_type, parse_date, publisher_for_url
 from govnlp.records import Document, IngestError, Paragraph, SourceFile, short_id, text_hash
 
 SUPPORTED_SUFFIXES = tuple(READERS)
+MAX_PARAGRAPH_CHARS = 10_000  # longer paragraphs are split: spaCy and the embedder take pieces this size quickly
 
 
 def _source_file(path: Path, root: Path, unchanged: dict[str, list[tuple[int, float]]]) -> SourceFile | IngestError | None:
@@ -27,12 +30,15 @@ def _source_file(path: Path, root: Path, unchanged: dict[str, list[tuple[int, fl
         if real != root and root not in real.parents:
             return IngestError(uri, None, "outside_source", f"symlink points outside the source root {root}")
         stat = real.stat()
+        if not stat_kinds.S_ISREG(stat.st_mode):  # a FIFO or device would block or never end
+            return IngestError(uri, None, "not_a_regular_file", "not a regular file (a pipe, socket or device); skipped")
         if any(size == stat.st_size and abs(mtime - stat.st_mtime) < 1e-5 for size, mtime in unchanged.get(uri, ())):
             return None
-        data = real.read_bytes()
+        with open(real, "rb") as fh:
+            digest = hashlib.file_digest(fh, "sha256").hexdigest()  # streamed: a huge file is not held in memory
     except (OSError, RuntimeError) as exc:  # RuntimeError: symlink loop on some Pythons
         return IngestError(uri, None, "unreadable", f"{type(exc).__name__}: {exc}")
-    return SourceFile(str(path), uri, hashlib.sha256(data).hexdigest(), stat.st_size, stat.st_mtime)
+    return SourceFile(str(real), uri, digest, stat.st_size, stat.st_mtime)
 
 
 def iter_source_paths(sources: Iterable[Path]) -> Iterator[tuple[Path, Path]]:
@@ -72,7 +78,7 @@ def discover(sources: Iterable[Path], seen: set[tuple[str, str]] | None = None,
             yield found
 
 
-def read_file(source: SourceFile, max_bytes: int) -> tuple[list[Document], list[IngestError]]:
+def read_file(source: SourceFile, max_bytes: int, max_text_chars: int = 2_000_000) -> tuple[list[Document], list[IngestError]]:
     def reject(error_type: str, message: str) -> IngestError:
         return IngestError(source.source_uri, source.file_hash, error_type, message)
 
@@ -82,7 +88,10 @@ def read_file(source: SourceFile, max_bytes: int) -> tuple[list[Document], list[
         return [], [reject("too_large", f"{source.size_bytes} bytes is over the {max_bytes}-byte limit")]
     suffix = Path(source.path).suffix.lower()
     try:
-        data = Path(source.path).read_bytes()
+        with open(source.path, "rb") as fh:
+            data = fh.read(max_bytes + 1)  # the file may have grown since it was listed
+        if len(data) > max_bytes:
+            return [], [reject("too_large", f"over the {max_bytes}-byte limit")]
         raws = READERS[suffix](data)
     except RejectedInput as exc:
         return [], [reject(exc.error_type, str(exc))]
@@ -95,7 +104,10 @@ def read_file(source: SourceFile, max_bytes: int) -> tuple[list[Document], list[
             errors.append(reject(raw.error_type, str(raw)))
             continue
         doc = build_document(raw, source, index, suffix.lstrip("."))
-        if doc.paragraphs:
+        chars = sum(len(p.text) for p in doc.paragraphs)
+        if chars > max_text_chars:
+            errors.append(reject("text_too_long", f"record {index}: {chars} characters of text is over the {max_text_chars} limit"))
+        elif doc.paragraphs:
             docs.append(doc)
         else:
             errors.append(reject("no_text", f"record {index}: no paragraphs left after cleaning"))
@@ -104,7 +116,7 @@ def read_file(source: SourceFile, max_bytes: int) -> tuple[list[Document], list[
 
 def build_document(raw: RawDoc, source: SourceFile, index: int, fmt: str) -> Document:
     layout = raw.layout
-    texts = layout.paragraphs
+    texts = bound_paragraphs(layout.paragraphs, MAX_PARAGRAPH_CHARS)
     content_hash = text_hash("\n".join(texts))
     doc_id = short_id(source.source_uri, str(index), content_hash)
     url = raw.url or layout.url

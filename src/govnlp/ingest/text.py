@@ -204,3 +204,23 @@ def join_wrapped(lines: list[str]) -> list[str]:
         else:
             paragraphs[-1] = paragraphs[-1] + " " + line
     return paragraphs
+
+
+_NON_PROSE_RUN = re.compile(r"\S{500,}")  # base64 blobs, minified code: no word or URL is this long
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def bound_paragraphs(paragraphs: list[str], max_chars: int) -> list[str]:
+    """Paragraphs the models can take: non-prose runs removed, over-long ones split at sentence ends (else spaces)."""
+    out: list[str] = []
+    for text in paragraphs:
+        if len(text) >= 500 and _NON_PROSE_RUN.search(text):
+            text = " ".join(_NON_PROSE_RUN.sub(" ", text).split())
+        while len(text) > max_chars:
+            cut = max((m.end() for m in _SENTENCE_END.finditer(text, 0, max_chars)), default=0) or text.rfind(" ", 0, max_chars)
+            cut = cut if cut > max_chars // 4 else max_chars
+            out.append(text[:cut].strip())
+            text = text[cut:].strip()
+        if text:
+            out.append(text)
+    return out

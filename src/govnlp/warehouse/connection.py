@@ -40,8 +40,7 @@ def migrations() -> list[tuple[int, str, str]]:
     return [(int(p.name.split("_", 1)[0]), p.name, p.read_text(encoding="utf-8")) for p in files]
 
 
-def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Apply the migrations the file lacks, each in its own transaction; returns their names."""
+def _ensure_migrations_table(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
     )
@@ -49,21 +48,58 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     con.execute("COMMENT ON COLUMN schema_migrations.version IS 'Migration number (the file name prefix).'")
     con.execute("COMMENT ON COLUMN schema_migrations.name IS 'Migration file name.'")
     con.execute("COMMENT ON COLUMN schema_migrations.applied_at IS 'UTC time it was applied.'")
-    done = {row[0] for row in con.execute("SELECT version FROM schema_migrations").fetchall()}
-    applied = []
-    for version, name, sql in migrations():
-        if version in done:
-            continue
-        con.begin()
-        try:
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    """The highest migration applied (0 for an empty file)."""
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND table_name = 'schema_migrations'"
+    ).fetchone()[0]
+    return con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0] if exists else 0
+
+
+def pending_migrations(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str, str]]:
+    current = schema_version(con)
+    return [m for m in migrations() if m[0] > current]
+
+
+def migrate(con: duckdb.DuckDBPyConnection, backup: Path | None = None) -> list[str]:
+    """Apply the pending migrations in one transaction; returns their names.
+
+    ``backup``: where to copy the file first when it already holds data (the
+    caller's database file is checkpointed, then copied and fsynced).
+    """
+    todo = pending_migrations(con)
+    if not todo:
+        return []
+    if backup is not None and schema_version(con) > 0:
+        con.execute("CHECKPOINT")
+        source = Path(con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0])
+        backup.parent.mkdir(parents=True, exist_ok=True)
+        copy_durably(source, backup)
+    con.begin()
+    try:
+        _ensure_migrations_table(con)
+        for version, name, sql in todo:
             con.execute(sql)
             con.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, utcnow()])
-            con.commit()
-        except Exception:
-            con.rollback()
-            raise
-        applied.append(name)
-    return applied
+        con.commit()
+    except Exception:
+        con.rollback()
+        raise
+    return [name for _, name, _ in todo]
+
+
+def copy_durably(source: Path, target: Path) -> None:
+    """Copy to a temporary name, fsync, rename: the target is whole or absent, never half-written."""
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        shutil.copyfile(source, tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 @contextmanager
@@ -93,15 +129,20 @@ class WarehouseWriter:
         self._lock_fd: int | None = None
         self.con: duckdb.DuckDBPyConnection | None = None
         self.unpublished = True  # committed changes the snapshot lacks
+        self.migrated: list[str] = []
 
     def __enter__(self) -> WarehouseWriter:
         self.published.parent.mkdir(parents=True, exist_ok=True)
         self._acquire_lock()
         try:
+            self._remove_stale_temporaries()
             if not self.work.exists() and self.published.exists():
-                shutil.copyfile(self.published, self.work)  # recover the working copy from the last snapshot
+                copy_durably(self.published, self.work)  # recover the working copy from the last snapshot
             self.con = _connect(self.work)
-            migrate(self.con)
+            stamp = utcnow().strftime("%Y%m%dT%H%M%S")
+            self.migrated = migrate(self.con, backup=self.published.parent / "backups" / f"{self.published.stem}.{stamp}.v{schema_version(self.con)}.duckdb")
+            if self.migrated:
+                self.publish()
         except BaseException:
             self._release_lock()
             raise
@@ -115,6 +156,12 @@ class WarehouseWriter:
                 self.con = None
         finally:
             self._release_lock()
+
+    def _remove_stale_temporaries(self) -> None:
+        """Half-copied snapshots left by a process killed while publishing (we hold the lock: none is live)."""
+        for tmp in self.published.parent.glob(".*.tmp"):
+            if tmp.name.startswith((f".{self.published.name}.", f".{self.work.name}.")):
+                tmp.unlink(missing_ok=True)
 
     def holder_info(self, **info) -> None:
         os.ftruncate(self._lock_fd, 0)
@@ -151,15 +198,10 @@ class WarehouseWriter:
             return
         self.con.execute("CHECKPOINT")
         self.con.close()
-        tmp = self.published.with_name(f".{self.published.name}.{os.getpid()}.tmp")
         try:
-            shutil.copyfile(self.work, tmp)
-            with open(tmp, "rb+") as fh:
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.published)
+            copy_durably(self.work, self.published)
             self.unpublished = False
         finally:
-            tmp.unlink(missing_ok=True)
             self.con = _connect(self.work)
 
     @contextmanager

@@ -44,15 +44,25 @@ def finish_run(con, run_id: str, status: str, counts: dict, stage_seconds: dict,
     )
 
 
-def record_files(con, files: Sequence[tuple[SourceFile, str, int]], run_id: str) -> None:
-    """(file, status, documents) rows: the files this run read, so the next run skips them."""
+def close_interrupted_runs(con) -> int:
+    """Runs left 'running' by a killed process: their committed batches stay, the next run finishes the rest."""
+    n = con.execute(
+        "UPDATE runs SET status = 'interrupted', message = 'the process ended without closing the run (killed or crashed); "
+        "its committed batches are kept and a later run finished the rest' WHERE status = 'running'"
+    ).fetchall()
+    return n[0][0] if n else 0
+
+
+def record_files(con, files: Sequence[tuple[SourceFile, str, int, float]], run_id: str) -> None:
+    """(file, status, documents, seconds) rows: the files this run read, so the next run skips them."""
     _insert(con, "source_files", pa.table({
-        "source_uri": [f.source_uri for f, _, _ in files],
-        "file_hash": [f.file_hash for f, _, _ in files],
-        "size_bytes": pa.array([f.size_bytes for f, _, _ in files], pa.int64()),
-        "modified_at": pa.array([datetime.fromtimestamp(f.modified_at, timezone.utc).replace(tzinfo=None) for f, _, _ in files], pa.timestamp("us")),
-        "status": [s for _, s, _ in files],
-        "documents": pa.array([n for _, _, n in files], pa.int32()),
+        "source_uri": [f.source_uri for f, *_ in files],
+        "file_hash": [f.file_hash for f, *_ in files],
+        "size_bytes": pa.array([f.size_bytes for f, *_ in files], pa.int64()),
+        "modified_at": pa.array([datetime.fromtimestamp(f.modified_at, timezone.utc).replace(tzinfo=None) for f, *_ in files], pa.timestamp("us")),
+        "status": [s for _, s, _, _ in files],
+        "documents": pa.array([n for _, _, n, _ in files], pa.int32()),
+        "read_seconds": pa.array([round(t, 4) for *_, t in files], pa.float64()),
         "run_id": [run_id] * len(files),
     }))
 

@@ -1,0 +1,111 @@
+"""`govnlp check`: is the warehouse whole?  And table fingerprints to compare two warehouses.
+
+Links between tables are not FOREIGN KEYs (DuckDB forbids updating
+referenced rows), so referential integrity is checked here, by queries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import duckdb
+
+# (problem, query counting the offending rows)
+CHECKS: list[tuple[str, str]] = [
+    ("paragraphs whose document is missing",
+     "SELECT count(*) FROM paragraphs p WHERE NOT EXISTS (SELECT 1 FROM documents d WHERE d.doc_id = p.doc_id)"),
+    ("documents whose paragraph count differs from the stored paragraphs (a half-written document)",
+     "SELECT count(*) FROM documents d WHERE paragraph_count <> (SELECT count(*) FROM paragraphs p WHERE p.doc_id = d.doc_id)"),
+    ("documents without a MinHash signature",
+     "SELECT count(*) FROM documents d WHERE NOT EXISTS (SELECT 1 FROM document_signatures s WHERE s.doc_id = d.doc_id)"),
+    ("signatures of missing documents",
+     "SELECT count(*) FROM document_signatures s WHERE NOT EXISTS (SELECT 1 FROM documents d WHERE d.doc_id = s.doc_id)"),
+    ("documents marked duplicate of a missing document",
+     "SELECT count(*) FROM documents d WHERE duplicate_of IS NOT NULL AND NOT EXISTS (SELECT 1 FROM documents c WHERE c.doc_id = d.duplicate_of)"),
+    ("paragraphs marked duplicate of a missing paragraph",
+     "SELECT count(*) FROM paragraphs p WHERE duplicate_of IS NOT NULL AND NOT EXISTS (SELECT 1 FROM paragraphs c WHERE c.paragraph_id = p.duplicate_of)"),
+    ("documents of files not recorded in source_files",
+     "SELECT count(*) FROM documents d WHERE NOT EXISTS (SELECT 1 FROM source_files f WHERE f.source_uri = d.source_uri AND f.file_hash = d.file_hash)"),
+    ("mentions of missing paragraphs",
+     "SELECT count(*) FROM mentions m WHERE NOT EXISTS (SELECT 1 FROM paragraphs p WHERE p.paragraph_id = m.paragraph_id)"),
+    ("mentions of missing entities",
+     "SELECT count(*) FROM mentions m WHERE NOT EXISTS (SELECT 1 FROM entities e WHERE e.entity_id = m.entity_id)"),
+    ("mentions in paragraphs not marked as entity-annotated (a half-written batch)",
+     "SELECT count(*) FROM mentions m WHERE NOT EXISTS (SELECT 1 FROM paragraph_annotations a WHERE a.paragraph_id = m.paragraph_id AND a.stage = 'entities')"),
+    ("embeddings of missing paragraphs",
+     "SELECT count(*) FROM embeddings e WHERE NOT EXISTS (SELECT 1 FROM paragraphs p WHERE p.paragraph_id = e.paragraph_id)"),
+    ("paragraphs marked embedded without a vector for that model",
+     "SELECT count(*) FROM paragraph_annotations a WHERE a.stage = 'embed' AND NOT EXISTS "
+     "(SELECT 1 FROM embeddings e WHERE e.paragraph_id = a.paragraph_id AND e.model = a.version)"),
+    ("vectors not marked as embedded (a half-written batch)",
+     "SELECT count(*) FROM embeddings e WHERE NOT EXISTS "
+     "(SELECT 1 FROM paragraph_annotations a WHERE a.paragraph_id = e.paragraph_id AND a.stage = 'embed')"),
+    ("paragraph themes of missing paragraphs or themes",
+     "SELECT count(*) FROM paragraph_themes t WHERE NOT EXISTS (SELECT 1 FROM paragraphs p WHERE p.paragraph_id = t.paragraph_id) "
+     "OR NOT EXISTS (SELECT 1 FROM themes h WHERE h.theme_id = t.theme_id)"),
+    ("paragraph themes in paragraphs not marked as themed (a half-written batch)",
+     "SELECT count(*) FROM paragraph_themes t WHERE NOT EXISTS "
+     "(SELECT 1 FROM paragraph_annotations a WHERE a.paragraph_id = t.paragraph_id AND a.stage = 'themes')"),
+    ("document themes of missing documents or themes",
+     "SELECT count(*) FROM document_themes t WHERE NOT EXISTS (SELECT 1 FROM documents d WHERE d.doc_id = t.doc_id) "
+     "OR NOT EXISTS (SELECT 1 FROM themes h WHERE h.theme_id = t.theme_id)"),
+    ("annotations of missing or duplicate paragraphs",
+     "SELECT count(*) FROM paragraph_annotations a WHERE NOT EXISTS "
+     "(SELECT 1 FROM paragraphs p WHERE p.paragraph_id = a.paragraph_id AND p.duplicate_of IS NULL)"),
+    ("annotations by runs that are not recorded",
+     "SELECT count(*) FROM paragraph_annotations a WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.run_id = a.run_id)"),
+]
+
+# Canonical paragraphs lacking a model stage: pending work, not a problem.
+PENDING = (
+    "SELECT count(*) FROM paragraphs p WHERE p.duplicate_of IS NULL AND NOT EXISTS "
+    "(SELECT 1 FROM paragraph_annotations a WHERE a.paragraph_id = p.paragraph_id AND a.stage = ?)"
+)
+MODEL_STAGES = ("entities", "embed", "themes")
+
+
+def problems(con: duckdb.DuckDBPyConnection) -> list[str]:
+    found = []
+    for what, query in CHECKS:
+        n = con.execute(query).fetchone()[0]
+        if n:
+            found.append(f"{n} {what}")
+    return found
+
+
+def pending(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    return {stage: con.execute(PENDING, [stage]).fetchone()[0] for stage in MODEL_STAGES}
+
+
+# Columns that differ between two runs doing the same work (who did it and when), left out of fingerprints.
+VOLATILE_COLUMNS = {"run_id", "ingested_at", "annotated_at", "occurred_at", "applied_at", "read_seconds"}
+SKIPPED_TABLES = {"runs", "schema_migrations"}
+
+
+def _tables(con) -> list[str]:
+    return [r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' ORDER BY 1"
+    ).fetchall() if r[0] not in SKIPPED_TABLES]
+
+
+def fingerprint(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
+    """Per table: row count, a digest of the exact columns, and the float columns sorted by them.
+
+    Floats are kept apart because a vector computed in a batch of another
+    shape can differ in the last bit; compare them with a tolerance.
+    """
+    out = {}
+    for table in _tables(con):
+        cols = con.execute(
+            "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = current_database() AND table_name = ? ORDER BY column_index",
+            [table],
+        ).fetchall()
+        exact = [c for c, t in cols if c not in VOLATILE_COLUMNS and not t.startswith(("FLOAT", "DOUBLE"))]
+        floats = [c for c, t in cols if c not in VOLATILE_COLUMNS and t.startswith(("FLOAT", "DOUBLE"))]
+        quoted = ", ".join(f'"{c}"' for c in exact)
+        rows = con.execute(f'SELECT {quoted}{"".join(f", {chr(34)}{c}{chr(34)}" for c in floats)} FROM "{table}" ORDER BY {quoted}').fetchall()
+        digest = hashlib.sha256()
+        for row in rows:
+            digest.update(repr(row[: len(exact)]).encode())
+        out[table] = {"rows": len(rows), "digest": digest.hexdigest(), "floats": [row[len(exact):] for row in rows]}
+    return out
