@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -20,6 +21,16 @@ import urllib.request
 from pathlib import Path
 
 SERVER_ENV = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
+
+
+def _end_with_parent() -> None:
+    """In the child: ask Linux to send SIGTERM when the parent dies (no-op elsewhere)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 class LocalApi:
@@ -32,6 +43,9 @@ class LocalApi:
             [sys.executable, "-m", "uvicorn", "--factory", "prefect.server.api.server:create_app",
              "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "error", "--lifespan", "on"],
             env={**os.environ, **SERVER_ENV}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            # Its own session: a Ctrl-C meant for the run must not take the API down mid-run;
+            # and it ends with its parent, even when the parent is killed outright.
+            start_new_session=True, preexec_fn=_end_with_parent,
         )
         atexit.register(self.stop)
         # Prefect reads its settings once, at import: the URL must be in place before that.

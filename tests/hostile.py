@@ -312,7 +312,7 @@ def _filler(rng: random.Random, i: int) -> tuple[str, str, str, bytes]:
         ext = rng.choice([".txt", ".html", ".pdf", ".json", ".md"])
         return f"{i:04d}-binary{ext}", "filler-binary", "error" if ext in (".pdf", ".json") else "either", rng.randbytes(rng.randint(1, 8192))
     if pick == 2:
-        noise = rng.choice(["\u200b", "\u202e", "\ufeff", "\x00", "\u2066", "\r", "\u00a0"])
+        noise = rng.choice(["\u200b", "\u202e", "\ufeff", "\x00", "\u2066", "\t", "\u00a0"])
         noisy = "".join(ch + noise if rng.random() < 0.1 else ch for ch in text)
         return f"{i:04d}-noisy{rng.choice(['.txt', '.md'])}", "filler-noisy-text", "ingest", noisy.encode()
     if pick == 3:

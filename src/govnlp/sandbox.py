@@ -8,8 +8,10 @@ and the run goes on.  pebble's process pool does the killing and replacing.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import resource
+import signal
 import time
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
@@ -46,8 +48,15 @@ def read_and_prepare(source: SourceFile, limits: Limits) -> FileResult:
     return FileResult(source, docs, errors, prepared, time.perf_counter() - start)
 
 
-def _cap_memory(limit_bytes: int) -> None:
-    """Worker initializer: past the cap, allocations fail with MemoryError instead of starving the machine."""
+def _init_worker(limit_bytes: int) -> None:
+    """Past the cap, allocations fail with MemoryError instead of starving the machine.
+
+    Stop signals are for the main process (it stops between batches); pebble
+    ignores SIGINT in workers, and SIGTERM is ignored here too, so that a
+    signal sent to the whole process group never fails a file.
+    """
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # a broken PDF is reported as a rejection, not as log noise
     if limit_bytes > 0:
         resource.setrlimit(resource.RLIMIT_AS, (limit_bytes, limit_bytes))
 
@@ -65,7 +74,7 @@ class FileReader:
         self.limits = limits
         self.pool = ProcessPool(
             max_workers=max(1, workers),
-            initializer=_cap_memory,
+            initializer=_init_worker,
             initargs=(memory_limit_mb * 2**20,),
             context=multiprocessing.get_context("forkserver"),  # safe beside DuckDB's and torch's threads
         )

@@ -87,6 +87,8 @@ def read_file(source: SourceFile, max_bytes: int, max_text_chars: int = 2_000_00
     if source.size_bytes > max_bytes:
         return [], [reject("too_large", f"{source.size_bytes} bytes is over the {max_bytes}-byte limit")]
     suffix = Path(source.path).suffix.lower()
+    if suffix not in READERS:
+        return [], [reject("unsupported_format", f"no reader for '{suffix or Path(source.path).name}' files")]
     try:
         with open(source.path, "rb") as fh:
             data = fh.read(max_bytes + 1)  # the file may have grown since it was listed

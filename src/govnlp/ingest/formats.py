@@ -44,6 +44,23 @@ def read_txt(data: bytes) -> list[RawDoc]:
     return [RawDoc(layout=parse_text(decode_bytes(data)))]
 
 
+FRONT_MATTER_MAX_NODES = 10_000
+
+
+def _expanded_size(value, limit: int = FRONT_MATTER_MAX_NODES) -> int:
+    """Values in the structure with YAML aliases expanded, counting only up to just past ``limit``."""
+    seen, stack = 0, [value]
+    while stack and seen <= limit:
+        item = stack.pop()
+        seen += 1
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple, set)):
+            stack.extend(item)
+    return seen
+
+
 def _split_front_matter(text: str) -> tuple[dict, str]:
     if not text.startswith("---"):
         return {}, text
@@ -56,6 +73,8 @@ def _split_front_matter(text: str) -> tuple[dict, str]:
         raise RejectedInput("bad_front_matter", f"YAML front matter does not parse: {exc}".splitlines()[0]) from None
     if not isinstance(meta, dict):
         raise RejectedInput("bad_front_matter", "front matter is not a mapping")
+    if _expanded_size(meta) > FRONT_MATTER_MAX_NODES:
+        raise RejectedInput("bad_front_matter", f"front matter expands to more than {FRONT_MATTER_MAX_NODES} values (YAML alias bomb?)")
     return meta, text[end + 4 :].lstrip("-\n")
 
 
@@ -123,7 +142,7 @@ def read_html(data: bytes) -> list[RawDoc]:
 
 def read_pdf(data: bytes) -> list[RawDoc]:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import PdfReadError, PyPdfError
 
     try:
         reader = PdfReader(io.BytesIO(data))
@@ -133,8 +152,8 @@ def read_pdf(data: bytes) -> list[RawDoc]:
         info = reader.metadata or {}
     except RejectedInput:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError) as exc:
-        raise RejectedInput("bad_pdf", f"pypdf cannot read it: {exc}") from None
+    except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError) as exc:  # PyPdfError: also its decompression limits
+        raise RejectedInput("bad_pdf", f"pypdf cannot read it: {type(exc).__name__}: {exc}") from None
     text = clean_text("\n".join(pages))
     if not text.strip():
         raise RejectedInput("no_text", "the PDF has no extractable text (scanned?)")
