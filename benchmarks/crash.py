@@ -29,12 +29,18 @@ from govnlp.warehouse.integrity import fingerprint
 GOVNLP = [sys.executable, "-m", "govnlp.cli"]
 
 
+def _env(extra: dict | None) -> dict:
+    """The caller's environment, less its Prefect log level: the CLI's own quiet default applies, as for a user."""
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_LOGGING_LEVEL"}
+    return {**env, **(extra or {})}
+
+
 def start(*args: str, env: dict | None = None) -> subprocess.Popen:
-    return subprocess.Popen([*GOVNLP, *args], env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen([*GOVNLP, *args], env=_env(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def run(*args: str, env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
-    return subprocess.run([*GOVNLP, *args], env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([*GOVNLP, *args], env=_env(env), capture_output=True, text=True, timeout=timeout)
 
 
 def content(warehouse: Path) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Optional
@@ -55,13 +56,16 @@ def _run_flow(fn, **kwargs) -> dict:
     from govnlp import progress
     from govnlp.warehouse import WarehouseBusy
 
-    from govnlp.cancel import RunCancelled
+    from prefect.exceptions import CancelledRun
+
+    from govnlp import cancel
 
     progress.enable(console)
     try:
         return fn(**kwargs)
-    except RunCancelled as exc:
-        _fail(f"{exc}; the run is recorded as cancelled and the next run goes on from there", exc.exit_code)
+    except (cancel.RunCancelled, CancelledRun):
+        stopped = cancel.RunCancelled(cancel.requested() or signal.SIGINT)
+        _fail(f"{stopped}; the run is recorded as cancelled and the next run goes on from there", stopped.exit_code)
     except KeyboardInterrupt:
         _fail("interrupted; the open batch was rolled back and the next run goes on from there", 130)
     except WarehouseBusy as exc:

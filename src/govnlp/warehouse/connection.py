@@ -120,6 +120,16 @@ def _connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(str(path), read_only=read_only, config={"threads": str(os.cpu_count() or 2)})
 
 
+def _holder_text(raw: bytes) -> str:
+    try:
+        info = json.loads(raw.decode() or "{}")
+    except ValueError:
+        info = {}
+    if not info.get("run_id"):
+        return f"another process (pid {info.get('pid', '?')})"
+    return f"run {info['run_id']} ({info.get('flow', '?')} flow, pid {info.get('pid', '?')}, since {info.get('since', '?')} UTC)"
+
+
 class WarehouseWriter:
     """The single writer: holds the lock and the working copy, publishes snapshots."""
 
@@ -176,11 +186,12 @@ class WarehouseWriter:
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    holder = os.pread(fd, 4096, 0).decode(errors="replace") or "{}"
+                    holder = _holder_text(os.pread(fd, 4096, 0))
                     os.close(fd)
                     raise WarehouseBusy(
-                        f"the warehouse {self.published} is being written by another run {holder}; "
-                        f"waited {self.lock_timeout:.0f}s (set GOVNLP_LOCK_TIMEOUT_SECONDS to wait longer)"
+                        f"the warehouse {self.published} is being written by {holder}; "
+                        f"waited {self.lock_timeout:.0f}s (set GOVNLP_LOCK_TIMEOUT_SECONDS to wait longer). "
+                        "Reading it is never blocked: analysts can query it meanwhile."
                     ) from None
                 time.sleep(0.5)
         self._lock_fd = fd
