@@ -35,8 +35,8 @@ def corpus(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def clean(corpus, tmp_path_factory, prefect_home):
-    """An uninterrupted run: the content every interrupted run must end up with."""
+def clean(corpus, tmp_path_factory, prefect_home, first_run):
+    """An uninterrupted run: the content every interrupted run must end up with (after first_run has warmed the Prefect home)."""
     return clean_reference(corpus, tmp_path_factory.mktemp("clean") / "govnlp.duckdb")
 
 
@@ -63,7 +63,7 @@ def test_killed_runs_resume_to_the_same_content(corpus, clean, tmp_path):
     delays = sorted(round(rng.uniform(0.15, 1.0) * seconds, 1) for _ in range(KILL_POINTS))
     failed = []
     for i, delay in enumerate(delays):
-        trial = kill_trial(corpus, tmp_path / f"trial-{i}" / "govnlp.duckdb", delay, content_clean, counts_clean)
+        trial = kill_trial(corpus, tmp_path / f"trial-{i}" / "govnlp.duckdb", delay, content_clean, counts_clean, env=SMALL_BATCHES)
         print(f"kill at {delay:5.1f}s: committed {trial.killed_at} -> {'ok' if trial.ok else trial.problems}")
         if not trial.ok:
             failed.append((delay, trial.problems))
@@ -126,6 +126,8 @@ def test_second_writer_and_analysts_during_a_run(corpus, clean, tmp_path):
     assert busy.returncode == 75, busy.stderr
     holder = [r["run_id"] for r in runs(warehouse) if r["status"] == "running"]
     assert holder and holder[0] in busy.stderr and "Traceback" not in busy.stderr
+    busy_backfill = run("backfill", "--stages", "themes", "--warehouse", str(warehouse))  # a backfill meets the same lock
+    assert busy_backfill.returncode == 75 and holder[0] in busy_backfill.stderr, busy_backfill.stderr
 
     waiting = start(*args, env={"GOVNLP_LOCK_TIMEOUT_SECONDS": "600"})  # waits for the lock, then finds nothing new
     _, first_err = first.communicate(timeout=600)
