@@ -103,7 +103,11 @@ def test_hostile_run_stays_within_memory_and_time_limits(hostile_run):
     assert hostile_run["peak_mb"] < MEMORY_CAP_MB, hostile_run["peak_mb"]
     slowest = con.execute("SELECT max(read_seconds) FROM source_files").fetchone()[0]
     assert slowest is not None and slowest < FILE_TIMEOUT_S
-    print(f"hostile: {len(hostile_run['files'])} files, {hostile_run['seconds']:.0f} s, peak tree PSS {hostile_run['peak_mb']:.0f} MB, slowest file {slowest:.1f} s")
+    stored = con.execute("SELECT count(DISTINCT source_uri) FROM documents").fetchone()[0]
+    rejected = con.execute("SELECT count(DISTINCT source_uri) FROM ingest_errors").fetchone()[0]
+    reasons = con.execute("SELECT error_type, count(*) FROM ingest_errors GROUP BY 1 ORDER BY 2 DESC").fetchall()
+    print(f"hostile: {len(hostile_run['files'])} files, {stored} stored, {rejected} listed in ingest_errors {reasons}, "
+          f"{hostile_run['seconds']:.0f} s, peak tree PSS {hostile_run['peak_mb']:.0f} MB, slowest file {slowest:.1f} s")
 
 
 def test_seeds_come_out_as_in_a_clean_run(hostile_run, db):
