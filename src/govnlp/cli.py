@@ -228,8 +228,7 @@ def check(warehouse: WarehouseOpt = None) -> None:
     out.print(f"warehouse {settings.warehouse}: schema version {schema_version(con)}"
               + (f", {len(pending_migrations(con))} migration(s) pending (run `govnlp migrate`)" if pending_migrations(con) else ""))
     out.print("pending paragraphs: " + ", ".join(f"{k} {v}" for k, v in pending.items()))
-    unfinished = con.execute("SELECT run_id, status FROM runs WHERE status IN ('running', 'interrupted') ORDER BY started_at").fetchall()
-    for run_id, st in unfinished:
+    for run_id, st in integrity.unfinished_runs(con):
         out.print(f"run {run_id[:8]} is {st}: the next run finishes its work")
     for problem in found:
         console.print(f"[red]problem:[/red] {problem}", soft_wrap=True)

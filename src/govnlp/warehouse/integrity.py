@@ -77,6 +77,11 @@ def pending(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return {stage: con.execute(PENDING, [stage]).fetchone()[0] for stage in MODEL_STAGES}
 
 
+def unfinished_runs(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """Runs still writing (as of this snapshot) or killed before they closed."""
+    return con.execute("SELECT run_id, status FROM runs WHERE status IN ('running', 'interrupted') ORDER BY started_at").fetchall()
+
+
 # Columns that differ between two runs doing the same work (who did it and when), left out of fingerprints.
 VOLATILE_COLUMNS = {"run_id", "ingested_at", "annotated_at", "occurred_at", "applied_at", "read_seconds"}
 SKIPPED_TABLES = {"runs", "schema_migrations"}
