@@ -6,13 +6,10 @@ from datetime import date
 from pathlib import Path
 
 from prefect import flow
-from prefect.states import Cancelled, Failed
 from prefect.runtime import flow_run
 
-from flows.tasks import run_ingest, run_model_stages
+from flows.tasks import finish, run_ingest, run_model_stages
 from govnlp import steps
-from govnlp.cancel import RunCancelled
-from govnlp.warehouse import WarehouseBusy
 from govnlp.settings import MODEL_STAGES, load_settings, resolve_stages
 
 
@@ -28,15 +25,14 @@ def backfill_flow(
     settings = load_settings(warehouse=warehouse)
     stages = resolve_stages(stages or list(MODEL_STAGES))
     params = {"stages": stages, "since": since, "until": until, "source": source}
-    try:
+
+    def work() -> dict:
         with steps.open_run(settings, "backfill", stages, [source] if source else [], params, flow_run.get_id()) as ctx:
             if "ingest" in stages and source:
                 run_ingest(ctx, [Path(source)])
             doc_ids = steps.backfill_scope(ctx, since, until, source)
             steps.forget(ctx, doc_ids, [s for s in stages if s in MODEL_STAGES])
             run_model_stages(ctx, stages, doc_ids)
-    except RunCancelled as exc:  # a stop signal: the flow run ends Cancelled, not Failed
-        return Cancelled(message=str(exc))
-    except WarehouseBusy as exc:  # another run holds the warehouse: an expected outcome, not a crash with a traceback
-        return Failed(message=str(exc), data=exc)
-    return {"run_id": ctx.run_id, "counts": dict(ctx.counts), "seconds": ctx.seconds, "warehouse": str(settings.warehouse)}
+        return ctx.summary()
+
+    return finish(work)

@@ -5,13 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from prefect import flow
-from prefect.states import Cancelled, Failed
 from prefect.runtime import flow_run
 
-from flows.tasks import run_ingest, run_model_stages
+from flows.tasks import finish, run_ingest, run_model_stages
 from govnlp import steps
-from govnlp.cancel import RunCancelled
-from govnlp.warehouse import WarehouseBusy
 from govnlp.settings import load_settings, resolve_stages
 
 
@@ -21,13 +18,12 @@ def ingest_flow(sources: list[str] | None = None, warehouse: str | None = None, 
     stages = resolve_stages(stages)
     source_paths = [Path(s) for s in settings.sources]
     params = {"stages": stages, "spacy_model": settings.spacy_model, "embed_model": settings.embed_model}
-    try:
+
+    def work() -> dict:
         with steps.open_run(settings, "ingest", stages, [str(s) for s in source_paths], params, flow_run.get_id()) as ctx:
             if "ingest" in stages:
                 run_ingest(ctx, source_paths)
             run_model_stages(ctx, stages)
-    except RunCancelled as exc:  # a stop signal: the flow run ends Cancelled, not Failed
-        return Cancelled(message=str(exc))
-    except WarehouseBusy as exc:  # another run holds the warehouse: an expected outcome, not a crash with a traceback
-        return Failed(message=str(exc), data=exc)
-    return {"run_id": ctx.run_id, "counts": dict(ctx.counts), "seconds": ctx.seconds, "warehouse": str(settings.warehouse)}
+        return ctx.summary()
+
+    return finish(work)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from prefect import task
 from prefect.cache_policies import NONE
+from prefect.states import Cancelled, Failed
 
 from govnlp import cancel, progress, steps
+from govnlp.warehouse import WarehouseBusy
 
 
 @task(name="ingest-batch", retries=1, retry_delay_seconds=1, cache_policy=NONE)
@@ -35,6 +37,16 @@ def themes_batch(ctx, batch) -> int:
 @task(name="document-themes", retries=1, cache_policy=NONE)
 def document_themes(ctx) -> int:
     return steps.document_themes(ctx)
+
+
+def finish(work):
+    """Run a flow body; a stop signal ends the flow run Cancelled, a busy warehouse Failed without a traceback."""
+    try:
+        return work()
+    except cancel.RunCancelled as exc:
+        return Cancelled(message=str(exc))
+    except WarehouseBusy as exc:  # another run holds the warehouse: expected, and the CLI re-raises it as exit 75
+        return Failed(message=str(exc), data=exc)
 
 
 # Model stages in dependency order: themes score the stored embeddings.

@@ -53,12 +53,10 @@ def _fail(message: str, code: int = 1) -> None:
 
 
 def _run_flow(fn, **kwargs) -> dict:
-    from govnlp import progress
-    from govnlp.warehouse import WarehouseBusy
-
     from prefect.exceptions import CancelledRun
 
-    from govnlp import cancel
+    from govnlp import cancel, progress
+    from govnlp.warehouse import WarehouseBusy
 
     progress.enable(console)
     try:
@@ -283,9 +281,8 @@ def import_(
 
     settings = _settings(warehouse)
     try:
-        with _writer(settings) as writer:
-            counts = import_tables(writer.con, directory)
-            writer.unpublished = True
+        with _writer(settings) as writer, writer.transaction() as con:
+            counts = import_tables(con, directory)
     except (ImportRefused, FileNotFoundError) as exc:
         _fail(str(exc), 2)
     except WarehouseBusy as exc:

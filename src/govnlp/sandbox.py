@@ -29,7 +29,7 @@ class FileResult:
     documents: list[Document] = field(default_factory=list)
     errors: list[IngestError] = field(default_factory=list)
     prepared: dict[str, Prepared] = field(default_factory=dict)
-    seconds: float = 0.0
+    seconds: float | None = None  # None when the worker was stopped or died: its time is not known
 
 
 @dataclass(frozen=True)
@@ -61,8 +61,8 @@ def _init_worker(limit_bytes: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit_bytes, limit_bytes))
 
 
-def _failed(source: SourceFile, error_type: str, message: str, seconds: float) -> FileResult:
-    return FileResult(source, errors=[IngestError(source.source_uri, source.file_hash, error_type, message)], seconds=seconds)
+def _failed(source: SourceFile, error_type: str, message: str) -> FileResult:
+    return FileResult(source, errors=[IngestError(source.source_uri, source.file_hash, error_type, message)])
 
 
 class FileReader:
@@ -80,20 +80,19 @@ class FileReader:
         )
 
     def read(self, files: list[SourceFile]) -> list[FileResult]:
-        started = time.perf_counter()
         futures = [self.pool.schedule(read_and_prepare, args=(f, self.limits), timeout=self.timeout) for f in files]
         results = []
         for source, future in zip(files, futures):
             try:
                 results.append(future.result())
             except FutureTimeout:
-                results.append(_failed(source, "timeout", f"reading took longer than {self.timeout:.0f}s; the worker was stopped", self.timeout))
+                results.append(_failed(source, "timeout", f"reading took longer than {self.timeout:.0f}s; the worker was stopped"))
             except MemoryError:
-                results.append(_failed(source, "memory_limit", f"reading needed more than the {self.memory_limit_mb} MB cap per worker", time.perf_counter() - started))
+                results.append(_failed(source, "memory_limit", f"reading needed more than the {self.memory_limit_mb} MB cap per worker"))
             except ProcessExpired as exc:
-                results.append(_failed(source, "worker_crashed", f"the reading process died (exit code {exc.exitcode})", time.perf_counter() - started))
+                results.append(_failed(source, "worker_crashed", f"the reading process died (exit code {exc.exitcode})"))
             except Exception as exc:  # a reader bug must not end the run: record it against the file
-                results.append(_failed(source, "reader_error", f"{type(exc).__name__}: {exc}"[:500], time.perf_counter() - started))
+                results.append(_failed(source, "reader_error", f"{type(exc).__name__}: {exc}"[:500]))
         return results
 
     def close(self) -> None:

@@ -101,6 +101,10 @@ class RunContext:
         finally:
             self.seconds[stage] = round(self.seconds.get(stage, 0.0) + time.perf_counter() - start, 3)
 
+    def summary(self) -> dict:
+        """What a flow returns: the run, its counts and stage times, the warehouse."""
+        return {"run_id": self.run_id, "counts": dict(self.counts), "seconds": self.seconds, "warehouse": str(self.settings.warehouse)}
+
     def publish(self) -> None:
         """Let analysts see what this run has committed so far (skipped when nothing changed)."""
         self.writer.publish(only_if_changed=True)

@@ -58,6 +58,21 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     return con.execute("SELECT coalesce(max(version), 0) FROM schema_migrations").fetchone()[0] if exists else 0
 
 
+def tables(con: duckdb.DuckDBPyConnection) -> dict[str, str | None]:
+    """Table name -> comment, for the file's own tables."""
+    return dict(con.execute(
+        "SELECT table_name, comment FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' ORDER BY 1"
+    ).fetchall())
+
+
+def columns(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple[str, str, str | None]]:
+    """(name, type, comment) of a table's columns, in order."""
+    return con.execute(
+        "SELECT column_name, data_type, comment FROM duckdb_columns() WHERE database_name = current_database() "
+        "AND table_name = ? ORDER BY column_index", [table],
+    ).fetchall()
+
+
 def pending_migrations(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str, str]]:
     current = schema_version(con)
     return [m for m in migrations() if m[0] > current]

@@ -10,6 +10,8 @@ import hashlib
 
 import duckdb
 
+from govnlp.warehouse.connection import columns, tables
+
 # (problem, query counting the offending rows)
 CHECKS: list[tuple[str, str]] = [
     ("paragraphs whose document is missing",
@@ -87,12 +89,6 @@ VOLATILE_COLUMNS = {"run_id", "ingested_at", "annotated_at", "occurred_at", "app
 SKIPPED_TABLES = {"runs", "schema_migrations"}
 
 
-def _tables(con) -> list[str]:
-    return [r[0] for r in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' ORDER BY 1"
-    ).fetchall() if r[0] not in SKIPPED_TABLES]
-
-
 def fingerprint(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
     """Per table: row count, a digest of the exact columns, and the float columns sorted by them.
 
@@ -100,13 +96,12 @@ def fingerprint(con: duckdb.DuckDBPyConnection) -> dict[str, dict]:
     shape can differ in the last bit; compare them with a tolerance.
     """
     out = {}
-    for table in _tables(con):
-        cols = con.execute(
-            "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = current_database() AND table_name = ? ORDER BY column_index",
-            [table],
-        ).fetchall()
-        exact = [c for c, t in cols if c not in VOLATILE_COLUMNS and not t.startswith(("FLOAT", "DOUBLE"))]
-        floats = [c for c, t in cols if c not in VOLATILE_COLUMNS and t.startswith(("FLOAT", "DOUBLE"))]
+    for table in tables(con):
+        if table in SKIPPED_TABLES:
+            continue
+        cols = [(c, t) for c, t, _ in columns(con, table) if c not in VOLATILE_COLUMNS]
+        exact = [c for c, t in cols if not t.startswith(("FLOAT", "DOUBLE"))]
+        floats = [c for c, t in cols if t.startswith(("FLOAT", "DOUBLE"))]
         quoted = ", ".join(f'"{c}"' for c in exact)
         rows = con.execute(f'SELECT {quoted}{"".join(f", {chr(34)}{c}{chr(34)}" for c in floats)} FROM "{table}" ORDER BY {quoted}').fetchall()
         digest = hashlib.sha256()

@@ -53,7 +53,7 @@ def close_interrupted_runs(con) -> int:
     return n[0][0] if n else 0
 
 
-def record_files(con, files: Sequence[tuple[SourceFile, str, int, float]], run_id: str) -> None:
+def record_files(con, files: Sequence[tuple[SourceFile, str, int, float | None]], run_id: str) -> None:
     """(file, status, documents, seconds) rows: the files this run read, so the next run skips them."""
     _insert(con, "source_files", pa.table({
         "source_uri": [f.source_uri for f, *_ in files],
@@ -62,7 +62,7 @@ def record_files(con, files: Sequence[tuple[SourceFile, str, int, float]], run_i
         "modified_at": pa.array([datetime.fromtimestamp(f.modified_at, timezone.utc).replace(tzinfo=None) for f, *_ in files], pa.timestamp("us")),
         "status": [s for _, s, _, _ in files],
         "documents": pa.array([n for _, _, n, _ in files], pa.int32()),
-        "read_seconds": pa.array([round(t, 4) for *_, t in files], pa.float64()),
+        "read_seconds": pa.array([None if t is None else round(t, 4) for *_, t in files], pa.float64()),
         "run_id": [run_id] * len(files),
     }))
 
