@@ -122,12 +122,20 @@ def test_second_writer_and_analysts_during_a_run(corpus, clean, tmp_path):
                for mode in ("held", "fresh")}
     _wait_for(lambda: _documents_published(warehouse), 120, "the ingest stage to publish")
 
-    busy = run(*args)  # no waiting: a clear message naming the run that holds the warehouse
-    assert busy.returncode == 75, busy.stderr
+    # Freeze the first run (it keeps its lock) so that it cannot finish before the other writers try:
+    # on a fast machine it used to end while they were still starting, and the backfill then ran.
+    first.send_signal(signal.SIGSTOP)
+    try:
+        busy = start(*args)  # no waiting: a clear message naming the run that holds the warehouse
+        busy_backfill = start("backfill", "--stages", "themes", "--warehouse", str(warehouse))  # the same lock
+        busy_out, busy_err = busy.communicate(timeout=300)
+        backfill_out, backfill_err = busy_backfill.communicate(timeout=300)
+    finally:
+        first.send_signal(signal.SIGCONT)
     holder = [r["run_id"] for r in runs(warehouse) if r["status"] == "running"]
-    assert holder and holder[0] in busy.stderr and "Traceback" not in busy.stderr
-    busy_backfill = run("backfill", "--stages", "themes", "--warehouse", str(warehouse))  # a backfill meets the same lock
-    assert busy_backfill.returncode == 75 and holder[0] in busy_backfill.stderr, busy_backfill.stderr
+    assert busy.returncode == 75, busy_err
+    assert holder and holder[0] in busy_err and "Traceback" not in busy_err
+    assert busy_backfill.returncode == 75 and holder[0] in backfill_err, backfill_err
 
     waiting = start(*args, env={"GOVNLP_LOCK_TIMEOUT_SECONDS": "600"})  # waits for the lock, then finds nothing new
     _, first_err = first.communicate(timeout=600)
