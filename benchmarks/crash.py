@@ -39,8 +39,8 @@ def start(*args: str, env: dict | None = None) -> subprocess.Popen:
     return subprocess.Popen([*GOVNLP, *args], env=_env(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def run(*args: str, env: dict | None = None, timeout: float = 600) -> subprocess.CompletedProcess:
-    return subprocess.run([*GOVNLP, *args], env=_env(env), capture_output=True, text=True, timeout=timeout)
+def run(*args: str, env: dict | None = None, timeout: float = 600, input_text: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([*GOVNLP, *args], env=_env(env), capture_output=True, text=True, timeout=timeout, input=input_text)
 
 
 def content(warehouse: Path) -> dict:

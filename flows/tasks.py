@@ -24,6 +24,11 @@ def entities_batch(ctx, batch) -> int:
     return steps.entities_batch(ctx, batch)
 
 
+@task(name="quotes-batch", retries=1, retry_delay_seconds=1, cache_policy=NONE)
+def quotes_batch(ctx, batch) -> int:
+    return steps.quotes_batch(ctx, batch)
+
+
 @task(name="embed-batch", retries=1, retry_delay_seconds=1, cache_policy=NONE)
 def embed_batch(ctx, batch) -> int:
     return steps.embed_batch(ctx, batch)
@@ -49,8 +54,8 @@ def finish(work):
         return Failed(message=str(exc), data=exc)
 
 
-# Model stages in dependency order: themes score the stored embeddings.
-MODEL_STAGE_TASKS = {"entities": entities_batch, "embed": embed_batch, "themes": themes_batch}
+# Model stages in dependency order: quotes read the stored mentions, themes score the stored embeddings.
+MODEL_STAGE_TASKS = {"entities": entities_batch, "quotes": quotes_batch, "embed": embed_batch, "themes": themes_batch}
 
 
 def run_ingest(ctx, sources) -> None:
@@ -61,6 +66,8 @@ def run_ingest(ctx, sources) -> None:
             cancel.check()
             ingest_batch(ctx, files_batch, errors if i == 0 else [])
             advance(len(files_batch))
+    cancel.check()
+    steps.refresh_keyword_index(ctx)
     ctx.publish()
 
 

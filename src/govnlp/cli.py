@@ -87,7 +87,7 @@ def _print_summary(result: dict) -> None:
 def run(
     source: Annotated[Optional[list[Path]], typer.Option("--source", "-s", help="Folder or file to ingest (repeatable) [default: raw/].")] = None,
     warehouse: WarehouseOpt = None,
-    stages: Annotated[Optional[str], typer.Option(help="Comma-separated subset of ingest,dedup,entities,embed,themes.")] = None,
+    stages: Annotated[Optional[str], typer.Option(help="Comma-separated subset of ingest,dedup,entities,quotes,embed,themes.")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect logs.")] = False,
 ) -> None:
     """Ingest new files and bring every stored paragraph up to date with the current models and taxonomy."""
@@ -108,7 +108,7 @@ def run(
 
 @app.command()
 def backfill(
-    stages: Annotated[str, typer.Option(help="Stages to re-run over stored documents: entities,embed,themes (ingest needs --source).")] = "entities,embed,themes",
+    stages: Annotated[str, typer.Option(help="Stages to re-run over stored documents: entities,quotes,embed,themes (ingest needs --source).")] = "entities,quotes,embed,themes",
     since: Annotated[Optional[datetime], typer.Option(formats=["%Y-%m-%d"], help="Only documents published on or after this date.")] = None,
     until: Annotated[Optional[datetime], typer.Option(formats=["%Y-%m-%d"], help="Only documents published on or before this date.")] = None,
     source: Annotated[Optional[Path], typer.Option(help="Only documents from files under this folder or file.")] = None,
@@ -288,6 +288,78 @@ def import_(
     except WarehouseBusy as exc:
         _fail(str(exc), 75)
     out.print(f"imported {sum(counts.values())} rows in {len(counts)} tables into {settings.warehouse}")
+
+
+def _analyst_session(settings):
+    from govnlp.analyst import connect
+    from govnlp.warehouse import WarehouseMissing
+
+    try:
+        return connect(settings.warehouse)
+    except WarehouseMissing as exc:
+        _fail(str(exc))
+
+
+@app.command()
+def sql(
+    query: Annotated[Optional[str], typer.Argument(help="One query to run; without it an interactive prompt opens.")] = None,
+    format_: Annotated[str, typer.Option("--format", "-f", help="table, csv, json or parquet (parquet needs --output).")] = "table",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the result here instead of stdout.")] = None,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """A read-only DuckDB session on the warehouse with every view, macro and search function ready."""
+    import duckdb
+
+    from govnlp.warehouse import shell
+
+    settings = _settings(warehouse)
+    con = _analyst_session(settings)
+    if query is None:
+        shell.interactive(con, f"govnlp sql: {settings.warehouse} (read-only snapshot). {shell.HELP}")
+        return
+    try:
+        rows = shell.run_query(con, query, format_, output)
+    except (duckdb.Error, ValueError) as exc:
+        _fail(str(exc))
+    if output:
+        console.print(f"{rows} rows written to {output}")
+
+
+@app.command()
+def docs(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Folder for data-dictionary.md and data-dictionary.html.")] = Path("docs"),
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """Write the data dictionary (Markdown and HTML) generated from the schema comments."""
+    from govnlp import docs as data_dictionary
+    from govnlp.warehouse.connection import schema_version
+    from govnlp.warehouse.dictionary import catalog
+
+    settings = _settings(warehouse)
+    con = _analyst_session(settings)
+    text = data_dictionary.markdown(catalog(con), schema_version(con))
+    output.mkdir(parents=True, exist_ok=True)
+    (output / "data-dictionary.md").write_text(text, encoding="utf-8")
+    (output / "data-dictionary.html").write_text(data_dictionary.html(text), encoding="utf-8")
+    console.print(f"wrote {output / 'data-dictionary.md'} and {output / 'data-dictionary.html'}")
+
+
+@app.command()
+def report(
+    output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")] = Path("report.html"),
+    since: Annotated[Optional[datetime], typer.Option("--from", formats=["%Y-%m-%d"], help="First publication date.")] = None,
+    until: Annotated[Optional[datetime], typer.Option("--to", formats=["%Y-%m-%d"], help="Last publication date.")] = None,
+    warehouse: WarehouseOpt = None,
+) -> None:
+    """One self-contained HTML report with charts (works offline)."""
+    from govnlp.report import render_report
+    from govnlp.warehouse.report_data import report_data
+
+    settings = _settings(warehouse)
+    con = _reader(settings)
+    start, end = (since.date() if since else None), (until.date() if until else None)
+    output.write_text(render_report(report_data(con, start, end), start, end), encoding="utf-8")
+    console.print(f"wrote {output}")
 
 
 def main() -> None:

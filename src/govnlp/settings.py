@@ -20,8 +20,9 @@ from pydantic_settings import (
 )
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-ALL_STAGES = ("ingest", "dedup", "entities", "embed", "themes")
-MODEL_STAGES = ("entities", "embed", "themes")
+# Pipeline order: quotes resolve speakers through the stored entity mentions; themes score the stored embeddings.
+ALL_STAGES = ("ingest", "dedup", "entities", "quotes", "embed", "themes")
+MODEL_STAGES = ("entities", "quotes", "embed", "themes")
 
 
 def _config_file() -> Path:

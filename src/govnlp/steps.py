@@ -47,6 +47,12 @@ class RunContext:
         return EntityExtractor(self.settings.spacy_model)
 
     @cached_property
+    def quote_extractor(self):
+        from govnlp.quotes import QuoteExtractor
+
+        return QuoteExtractor(self.settings.spacy_model)
+
+    @cached_property
     def embedder(self):
         from govnlp.embed import Embedder
 
@@ -87,6 +93,10 @@ class RunContext:
             from govnlp.entities import pipeline_version
 
             return pipeline_version(self.settings.spacy_model)
+        if stage == "quotes":
+            from govnlp.quotes import pipeline_version as quotes_version
+
+            return quotes_version(self.settings.spacy_model)
         if stage == "embed":
             return self.settings.embed_model
         if stage == "themes":
@@ -169,12 +179,24 @@ def ingest_batch(ctx: RunContext, files: list[SourceFile], errors: list[IngestEr
     ctx.counts.update(files=len(files), documents=len(docs), paragraphs=sum(len(d.paragraphs) for d in docs), errors=len(errors))
 
 
+def refresh_keyword_index(ctx: RunContext) -> bool:
+    """Rebuild the BM25 index when paragraphs were added since it was built; True if rebuilt."""
+    from govnlp.warehouse import search_index
+
+    if search_index.is_current(ctx.con):
+        return False
+    with ctx.timed("keyword_index"), ctx.writer.transaction() as con:
+        search_index.rebuild(con)
+    return True
+
+
 # ---- model stages: pending canonical paragraphs, whole documents per batch ----
 
 def pending(ctx: RunContext, stage: str, doc_ids: list[str] | None = None) -> tuple[int, Iterator[list[ParagraphText]]]:
     needs_vectors = ctx.settings.embed_model if stage == "themes" else None
+    after = "entities" if stage == "quotes" else None
     size = ctx.settings.embed_task_paragraphs if stage == "embed" else ctx.settings.model_batch_paragraphs
-    return queries.pending_batches(ctx.con, stage, ctx.version(stage), size, doc_ids, needs_vectors)
+    return queries.pending_batches(ctx.con, stage, ctx.version(stage), size, doc_ids, needs_vectors, after)
 
 
 def entities_batch(ctx: RunContext, batch: list[ParagraphText]) -> int:
@@ -184,6 +206,18 @@ def entities_batch(ctx: RunContext, batch: list[ParagraphText]) -> int:
         writes.write_entities(con, ids, mentions, entities)
         writes.mark_annotated(con, ids, "entities", ctx.version("entities"), ctx.run_id)
     ctx.counts.update(entity_paragraphs=len(batch), mentions=len(mentions))
+    return len(batch)
+
+
+def quotes_batch(ctx: RunContext, batch: list[ParagraphText]) -> int:
+    ids = [p.paragraph_id for p in batch]
+    mentions, entities = queries.mentions_for(ctx.con, ids)
+    quotes = ctx.quote_extractor.extract(batch, mentions, entities)
+    doc_of = {p.paragraph_id: p.doc_id for p in batch}
+    with ctx.writer.transaction() as con:
+        writes.write_quotes(con, ids, quotes, doc_of, ctx.run_id)
+        writes.mark_annotated(con, ids, "quotes", ctx.version("quotes"), ctx.run_id)
+    ctx.counts.update(quote_paragraphs=len(batch), quotes=len(quotes))
     return len(batch)
 
 

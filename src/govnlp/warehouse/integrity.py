@@ -10,6 +10,7 @@ import hashlib
 
 import duckdb
 
+from govnlp.settings import MODEL_STAGES
 from govnlp.warehouse.connection import columns, tables
 
 # (problem, query counting the offending rows)
@@ -34,6 +35,12 @@ CHECKS: list[tuple[str, str]] = [
      "SELECT count(*) FROM mentions m WHERE NOT EXISTS (SELECT 1 FROM entities e WHERE e.entity_id = m.entity_id)"),
     ("mentions in paragraphs not marked as entity-annotated (a half-written batch)",
      "SELECT count(*) FROM mentions m WHERE NOT EXISTS (SELECT 1 FROM paragraph_annotations a WHERE a.paragraph_id = m.paragraph_id AND a.stage = 'entities')"),
+    ("quotes of missing paragraphs or documents",
+     "SELECT count(*) FROM quotes q WHERE NOT EXISTS (SELECT 1 FROM paragraphs p WHERE p.paragraph_id = q.paragraph_id AND p.doc_id = q.doc_id)"),
+    ("quotes whose speaker entity is missing",
+     "SELECT count(*) FROM quotes q WHERE q.speaker_entity_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM entities e WHERE e.entity_id = q.speaker_entity_id)"),
+    ("quotes in paragraphs not marked as quote-annotated (a half-written batch)",
+     "SELECT count(*) FROM quotes q WHERE NOT EXISTS (SELECT 1 FROM paragraph_annotations a WHERE a.paragraph_id = q.paragraph_id AND a.stage = 'quotes')"),
     ("embeddings of missing paragraphs",
      "SELECT count(*) FROM embeddings e WHERE NOT EXISTS (SELECT 1 FROM paragraphs p WHERE p.paragraph_id = e.paragraph_id)"),
     ("paragraphs marked embedded without a vector for that model",
@@ -63,7 +70,6 @@ PENDING = (
     "SELECT count(*) FROM paragraphs p WHERE p.duplicate_of IS NULL AND NOT EXISTS "
     "(SELECT 1 FROM paragraph_annotations a WHERE a.paragraph_id = p.paragraph_id AND a.stage = ?)"
 )
-MODEL_STAGES = ("entities", "embed", "themes")
 
 
 def problems(con: duckdb.DuckDBPyConnection) -> list[str]:

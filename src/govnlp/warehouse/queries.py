@@ -7,7 +7,7 @@ from datetime import date
 
 import numpy as np
 
-from govnlp.records import ParagraphText
+from govnlp.records import Entity, Mention, ParagraphText
 from govnlp.warehouse.connection import registered_keys
 from govnlp.warehouse.writes import EMBEDDING_DIM
 
@@ -60,21 +60,23 @@ def select_documents(con, since: date | None = None, until: date | None = None, 
     return [r[0] for r in con.execute(f"SELECT doc_id FROM documents WHERE {' AND '.join(where)} ORDER BY doc_id", params).fetchall()]
 
 
-def _pending_where(requires_embedding: bool) -> str:
+def _pending_where(requires_embedding: bool, after_stage: str | None = None) -> str:
     where = (
         "p.duplicate_of IS NULL AND NOT EXISTS (SELECT 1 FROM paragraph_annotations a "
         "WHERE a.paragraph_id = p.paragraph_id AND a.stage = ? AND a.version = ?)"
     )
     if requires_embedding:
         where += " AND EXISTS (SELECT 1 FROM embeddings e WHERE e.paragraph_id = p.paragraph_id AND e.model = ?)"
+    if after_stage:
+        where += " AND EXISTS (SELECT 1 FROM paragraph_annotations b WHERE b.paragraph_id = p.paragraph_id AND b.stage = ?)"
     return where
 
 
 def pending_batches(con, stage: str, version: str, batch_size: int, doc_ids: Sequence[str] | None = None,
-                    embed_model: str | None = None) -> tuple[int, Iterator[list[ParagraphText]]]:
-    """(count, batches) of canonical paragraphs lacking ``stage`` at ``version``, whole documents per batch."""
-    where = _pending_where(embed_model is not None)
-    params: list = [stage, version] + ([embed_model] if embed_model else [])
+                    embed_model: str | None = None, after_stage: str | None = None) -> tuple[int, Iterator[list[ParagraphText]]]:
+    """(count, batches) of canonical paragraphs lacking ``stage`` at ``version`` (and having ``after_stage``), whole documents per batch."""
+    base_where = where = _pending_where(embed_model is not None, after_stage)
+    params: list = [stage, version] + ([embed_model] if embed_model else []) + ([after_stage] if after_stage else [])
     with registered_keys(con, doc_ids or []) as keys:
         if doc_ids is not None:
             where += f" AND p.doc_id IN (SELECT k FROM {keys})"
@@ -92,13 +94,29 @@ def pending_batches(con, stage: str, version: str, batch_size: int, doc_ids: Seq
                 with registered_keys(con, group) as keys:
                     rows = con.execute(
                         f"SELECT p.paragraph_id, p.doc_id, p.position, p.text, p.text_hash FROM paragraphs p "
-                        f"WHERE {_pending_where(embed_model is not None)} AND p.doc_id IN (SELECT k FROM {keys}) ORDER BY p.doc_id, p.position",
-                        [stage, version] + ([embed_model] if embed_model else []),
+                        f"WHERE {base_where} AND p.doc_id IN (SELECT k FROM {keys}) ORDER BY p.doc_id, p.position",
+                        params,
                     ).fetchall()
                 yield [ParagraphText(*r) for r in rows]
                 group, size = [], 0
 
     return total, batches()
+
+
+def mentions_for(con, paragraph_ids: Sequence[str]) -> tuple[dict[str, list[Mention]], dict[str, Entity]]:
+    """The stored entity mentions of these paragraphs, and their entities (the quotes stage resolves speakers with them)."""
+    with registered_keys(con, paragraph_ids) as keys:
+        rows = con.execute(
+            f"SELECT m.paragraph_id, m.entity_id, m.text, m.label, m.start_char, m.end_char, m.method, e.canonical_name, e.label "
+            f"FROM mentions m JOIN entities e USING (entity_id) WHERE m.paragraph_id IN (SELECT k FROM {keys}) "
+            f"ORDER BY m.paragraph_id, m.start_char"
+        ).fetchall()
+    mentions: dict[str, list[Mention]] = {}
+    entities: dict[str, Entity] = {}
+    for pid, eid, text, label, start, end, method, name, entity_label in rows:
+        mentions.setdefault(pid, []).append(Mention(pid, eid, text, label, start, end, method))
+        entities.setdefault(eid, Entity(eid, name, entity_label))
+    return mentions, entities
 
 
 def cached_vectors(con, text_hashes: Sequence[str], model: str) -> dict[str, np.ndarray]:

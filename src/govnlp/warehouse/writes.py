@@ -14,7 +14,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from govnlp.records import Document, Entity, IngestError, Mention, SourceFile, ThemeScore
+from govnlp.records import Document, Entity, IngestError, Mention, SourceFile, ThemeScore, short_id
 from govnlp.warehouse.connection import registered_keys, utcnow
 
 EMBEDDING_DIM = 384  # embeddings.vector is FLOAT[384] (migration 001)
@@ -225,6 +225,26 @@ def write_document_themes(con, doc_ids: Sequence[str], rows: Sequence[tuple[str,
         "theme_id": [r[1] for r in rows],
         "score": pa.array([r[2] for r in rows], pa.float32()),
         "paragraph_share": pa.array([r[3] for r in rows], pa.float32()),
+    }))
+
+
+def write_quotes(con, paragraph_ids: Sequence[str], quotes: Sequence, doc_of: dict[str, str], run_id: str) -> None:
+    """Replace the quotes of these paragraphs (a re-run batch leaves no stale rows)."""
+    _delete_for(con, "quotes", paragraph_ids)
+    _insert(con, "quotes", pa.table({
+        "quote_id": [short_id(q.paragraph_id, str(q.start_char), str(q.end_char)) for q in quotes],
+        "paragraph_id": [q.paragraph_id for q in quotes],
+        "doc_id": [doc_of[q.paragraph_id] for q in quotes],
+        "kind": [q.kind for q in quotes],
+        "quote_text": [q.text for q in quotes],
+        "start_char": pa.array([q.start_char for q in quotes], pa.int32()),
+        "end_char": pa.array([q.end_char for q in quotes], pa.int32()),
+        "speaker_text": pa.array([q.speaker_text for q in quotes], pa.string()),
+        "speaker_entity_id": pa.array([q.speaker_entity_id for q in quotes], pa.string()),
+        "speaker_name": pa.array([q.speaker_name for q in quotes], pa.string()),
+        "verb": pa.array([q.verb for q in quotes], pa.string()),
+        "method": [q.method for q in quotes],
+        "run_id": [run_id] * len(quotes),
     }))
 
 
