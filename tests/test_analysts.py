@@ -136,7 +136,7 @@ def test_lineage_names_run_and_versions(con):
     lineage = {r["stage"]: r for r in rows(con, "SELECT * FROM paragraph_lineage WHERE paragraph_id = ?", pid)}
     assert set(lineage) == {"entities", "quotes", "embed", "themes"}
     assert lineage["entities"]["version"].startswith("en_core_web_sm")
-    assert "all-minilm-l6-v2" in lineage["embed"]["version"].lower()
+    assert lineage["embed"]["version"] == con.execute("SELECT DISTINCT model FROM embeddings").fetchone()[0]
     assert lineage["themes"]["version"].startswith(con.execute("SELECT any_value(taxonomy_version) FROM themes").fetchone()[0])
     assert all(r["flow"] in ("ingest", "backfill") and r["run_started_at"] for r in lineage.values())
 
@@ -164,6 +164,9 @@ def test_docs_and_sql_commands(first_run, tmp_path):
     semantic = run("sql", "SELECT * FROM semantic_search('capacity building', k := 4)", "-f", "parquet", "-o", str(out), "-w", warehouse)
     assert semantic.returncode == 0, semantic.stderr
     assert pq.read_table(out).num_rows == 4
+    report = run("report", "--from", "2025-01-01", "--to", "2026-12-31", "--output", str(tmp_path / "report.html"), "-w", warehouse)
+    assert report.returncode == 0, report.stderr
+    assert "2025-01-01" in (tmp_path / "report.html").read_text()
     bad = run("sql", "SELECT * FROM no_such_table", "--warehouse", warehouse)
     assert bad.returncode == 1 and "no_such_table" in bad.stderr and "Traceback" not in bad.stderr
     session = run("sql", "--warehouse", warehouse, input_text=".tables\nSELECT count(*) AS n\nFROM documents;\n.quit\n")

@@ -35,7 +35,7 @@ EXAMPLES: list[Example] = [
             "FROM semantic_search('capacity building for developing countries', k := 3);"),
     Example("5b", "Semantic search with filters on date, publisher and theme",
             "SELECT title, round(similarity, 3) AS similarity\n"
-            "FROM semantic_search('AI safety risks', k := 3, since := '2025-01-01', theme_name := 'safety_security');"),
+            "FROM semantic_search('training for developing countries', k := 3, since := '2025-01-01', theme_name := 'capacity_building');"),
     Example("6", "Keyword search with BM25 ranking, same filters",
             "SELECT title, round(score, 2) AS score, left(text, 60) AS text\n"
             "FROM keyword_search('capacity building developing countries', k := 3);"),
