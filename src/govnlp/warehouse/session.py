@@ -31,7 +31,7 @@ SEMANTIC_SEARCH = """
 CREATE OR REPLACE TEMP MACRO semantic_search(query_text, k := 10, since := NULL, until := NULL, publisher_name := NULL, theme_name := NULL) AS TABLE
 WITH q AS (SELECT embed_query(query_text) AS v)
 SELECT p.paragraph_id, p.doc_id, d.title, d.published_on, d.publisher,
-       array_cosine_similarity(e.vector, q.v) AS similarity, p.text
+       array_cosine_similarity(e.vector, q.v)::DOUBLE AS similarity, p.text
 FROM q, embeddings e
 JOIN paragraphs p ON p.paragraph_id = e.paragraph_id
 JOIN documents d ON d.doc_id = p.doc_id

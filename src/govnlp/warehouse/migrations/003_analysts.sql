@@ -156,7 +156,7 @@ COMMENT ON COLUMN theme_trends.all_paragraphs IS 'All theme-scored paragraphs in
 COMMENT ON COLUMN theme_trends.share IS 'paragraphs / all_paragraphs.';
 
 CREATE MACRO documents_about(theme_name, n := 10) AS TABLE
-SELECT d.doc_id, d.title, d.published_on, d.publisher, t.label AS theme, dt.paragraph_share, dt.score
+SELECT d.doc_id, d.title, d.published_on, d.publisher, t.label AS theme, dt.paragraph_share::DOUBLE AS paragraph_share, dt.score::DOUBLE AS score
 FROM document_themes dt JOIN themes t USING (theme_id) JOIN documents d USING (doc_id)
 WHERE lower(t.theme_id) = lower(theme_name) OR lower(t.label) = lower(theme_name)
 ORDER BY dt.paragraph_share DESC, dt.score DESC, d.doc_id
@@ -167,7 +167,7 @@ COMMENT ON MACRO TABLE documents_about IS 'Question 4: the documents most about 
 
 CREATE MACRO similar_paragraphs(to_paragraph, k := 10) AS TABLE
 WITH q AS (SELECT vector, model FROM embeddings WHERE paragraph_id = to_paragraph LIMIT 1)
-SELECT p.paragraph_id, p.doc_id, d.title, d.published_on, array_cosine_similarity(e.vector, q.vector) AS similarity, p.text
+SELECT p.paragraph_id, p.doc_id, d.title, d.published_on, array_cosine_similarity(e.vector, q.vector)::DOUBLE AS similarity, p.text
 FROM q JOIN embeddings e ON e.model = q.model AND e.paragraph_id <> to_paragraph
 JOIN paragraphs p ON p.paragraph_id = e.paragraph_id JOIN documents d ON d.doc_id = p.doc_id
 ORDER BY similarity DESC
@@ -192,7 +192,7 @@ COMMENT ON COLUMN document_vectors.vector IS 'Mean of the document''s paragraph 
 
 CREATE MACRO similar_documents(to_document, k := 10) AS TABLE
 WITH q AS (SELECT vector, model FROM document_vectors WHERE doc_id = to_document LIMIT 1)
-SELECT d.doc_id, d.title, d.published_on, d.publisher, array_cosine_similarity(v.vector, q.vector) AS similarity
+SELECT d.doc_id, d.title, d.published_on, d.publisher, array_cosine_similarity(v.vector, q.vector)::DOUBLE AS similarity
 FROM q JOIN document_vectors v ON v.model = q.model AND v.doc_id <> to_document
 JOIN documents d ON d.doc_id = v.doc_id
 ORDER BY similarity DESC
