@@ -137,6 +137,7 @@ def test_backfill_date_range_reprocesses_only_those_documents(first_run):
         assert con.execute("SELECT count(*) FROM mentions").fetchone()[0] > 300
     assert result["counts"]["selected_documents"] == 2
     assert result["counts"]["entity_paragraphs"] == expected
+    assert result["counts"]["quote_paragraphs"] == expected  # speakers re-resolved through the new mentions
     assert runs[-1] == ("backfill", "completed")
 
 

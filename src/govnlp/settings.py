@@ -80,7 +80,7 @@ def load_settings(**overrides) -> Settings:
 
 
 def resolve_stages(stages: list[str] | str | None) -> list[str]:
-    """Validated stages in pipeline order; dedup always runs with ingest (duplicates are linked as documents are stored)."""
+    """Validated stages in pipeline order; dedup always runs with ingest (duplicates are linked as documents are stored), quotes with entities."""
     if stages is None:
         return list(ALL_STAGES)
     if isinstance(stages, str):
@@ -89,6 +89,8 @@ def resolve_stages(stages: list[str] | str | None) -> list[str]:
     unknown = wanted - set(ALL_STAGES)
     if unknown:
         raise ValueError(f"unknown stage(s) {sorted(unknown)}; choose from {', '.join(ALL_STAGES)}")
+    if "entities" in wanted:
+        wanted.add("quotes")  # quote speakers resolve through the mentions: new mentions mean new speakers
     if "ingest" in wanted:
         wanted.add("dedup")
     elif "dedup" in wanted:
