@@ -15,8 +15,8 @@ from govnlp.warehouse import WarehouseBusy
 
 
 @task(name="ingest-batch", retries=1, retry_delay_seconds=1, cache_policy=NONE)
-def ingest_batch(ctx, files, errors) -> None:
-    steps.ingest_batch(ctx, files, errors)
+def ingest_batch(ctx, files, errors, web=None) -> None:
+    steps.ingest_batch(ctx, files, errors, web)
 
 
 @task(name="entities-batch", retries=1, retry_delay_seconds=1, cache_policy=NONE)

@@ -70,6 +70,12 @@ def _run_flow(fn, **kwargs) -> dict:
         _fail(str(exc), 75)
     except (ValueError, FileNotFoundError) as exc:
         _fail(str(exc), 2)
+    except Exception as exc:
+        from govnlp.fetch import SourceUnavailable
+
+        if isinstance(exc, SourceUnavailable):
+            _fail(f"{exc}; the run is recorded as failed, other sources are not affected", 1)
+        raise
 
 
 def _print_summary(result: dict) -> None:
@@ -85,25 +91,43 @@ def _print_summary(result: dict) -> None:
 
 @app.command()
 def run(
-    source: Annotated[Optional[list[Path]], typer.Option("--source", "-s", help="Folder or file to ingest (repeatable) [default: raw/].")] = None,
+    source: Annotated[Optional[list[str]], typer.Option("--source", "-s", help="A folder or file, a source name from sources.toml, or a URL (a feed, a sitemap or a page; recognised after fetching). Repeatable [default: raw/].")] = None,
     warehouse: WarehouseOpt = None,
     stages: Annotated[Optional[str], typer.Option(help="Comma-separated subset of ingest,dedup,entities,quotes,embed,themes.")] = None,
+    allow_private_hosts: Annotated[bool, typer.Option("--allow-private-hosts", help="Allow loopback and private addresses (tests, local mirrors); link-local and multicast stay refused.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect logs.")] = False,
 ) -> None:
-    """Ingest new files and bring every stored paragraph up to date with the current models and taxonomy."""
+    """Ingest new files and web documents, and bring every stored paragraph up to date with the current models and taxonomy."""
     _quiet_prefect(verbose)
     api = _start_prefect_api_early()
-    from flows.ingest import ingest_flow
+    from govnlp.fetch import load_sources
     from govnlp.settings import resolve_stages
 
-    settings = _settings(warehouse, source)
+    settings = _settings(warehouse)
     try:
         stage_list = resolve_stages(stages)
+        configured = load_sources(settings.sources_file)
     except ValueError as exc:
         _fail(str(exc), 2)
+    names = {s.name for s in configured}
+    plain_paths = source is None or all(Path(s).exists() and s not in names for s in source)
     _wait_for_api(api)
-    result = _run_flow(ingest_flow, sources=[str(s) for s in settings.sources], warehouse=str(settings.warehouse), stages=stage_list)
-    _print_summary(result)
+    if plain_paths:
+        from flows.ingest import ingest_flow
+
+        folders = [Path(s) for s in source] if source else settings.sources
+        result = _run_flow(ingest_flow, sources=[str(s) for s in folders], warehouse=str(settings.warehouse), stages=stage_list)
+        _print_summary(result)
+        return
+    from flows.sources import source_flow
+
+    for spec in source:
+        result = _run_flow(source_flow, source=spec, warehouse=str(settings.warehouse), stages=stage_list,
+                           allow_private_hosts=allow_private_hosts or None)
+        if isinstance(result, dict) and result.get("skipped"):
+            console.print(f"[yellow]{result['reason']}[/yellow]", soft_wrap=True)
+            continue
+        _print_summary(result)
 
 
 @app.command()
@@ -187,15 +211,104 @@ def status(warehouse: WarehouseOpt = None) -> None:
 
 @app.command()
 def serve(
-    cron: Annotated[str, typer.Option(help="Cron schedule (server time zone).")] = "0 6 * * *",
-    source: Annotated[Optional[list[Path]], typer.Option("--source", "-s")] = None,
+    cron: Annotated[str, typer.Option(help="Cron for the folder ingestion when sources.toml schedules nothing (server time zone).")] = "0 6 * * *",
+    source: Annotated[Optional[list[Path]], typer.Option("--source", "-s", help="Folders for that fallback folder ingestion.")] = None,
     warehouse: WarehouseOpt = None,
+    allow_private_hosts: Annotated[bool, typer.Option("--allow-private-hosts")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
-    """Serve the ingestion flow on a cron schedule (run `prefect server start` and set PREFECT_API_URL first)."""
-    from flows.schedule import serve_scheduled
+    """Serve one deployment per scheduled source in sources.toml, each on its own cron, until Ctrl-C (no Prefect server needed)."""
+    _quiet_prefect(verbose)
+    api = _start_prefect_api_early()
+    from flows.schedule import scheduled_deployment, serve_sources, source_deployments
+    from govnlp.fetch import load_sources
 
     settings = _settings(warehouse, source)
-    serve_scheduled(cron, [str(s.absolute()) for s in settings.sources], str(settings.warehouse.absolute()))
+    try:
+        configured = load_sources(settings.sources_file)
+    except ValueError as exc:
+        _fail(str(exc), 2)
+    deployments = source_deployments(configured, str(settings.warehouse.absolute()), allow_private_hosts or settings.allow_private_hosts,
+                                     settings.serve_lock_wait_seconds)
+    if not deployments:
+        console.print(f"no source in {settings.sources_file} has a schedule: serving the folder ingestion of {', '.join(map(str, settings.sources))} on {cron!r}")
+        deployments = [scheduled_deployment(cron, [str(s.absolute()) for s in settings.sources], str(settings.warehouse.absolute()))]
+    _wait_for_api(api)
+    for d in deployments:
+        console.print(f"serving [bold]{d.name}[/bold] on {d.schedules[0].schedule.cron!r}")
+    serve_sources(deployments)
+
+
+sources_app = typer.Typer(no_args_is_help=True, help="List, add and remove the sources in sources.toml.")
+app.add_typer(sources_app, name="sources")
+
+
+@sources_app.command("list")
+def sources_list() -> None:
+    """The configured sources."""
+    from govnlp.fetch import load_sources
+
+    settings = _settings()
+    try:
+        configured = load_sources(settings.sources_file)
+    except ValueError as exc:
+        _fail(str(exc), 2)
+    table = Table(title=f"sources in {settings.sources_file}")
+    for col in ("name", "kind", "location", "schedule", "publisher", "doc type"):
+        table.add_column(col)
+    for s in configured:
+        table.add_row(s.name, s.kind, s.location, s.schedule or "-", s.publisher or "-", s.doc_type or "-")
+    out.print(table)
+
+
+@sources_app.command("add")
+def sources_add(
+    name: Annotated[str, typer.Argument(help="Lowercase name (letters, digits, dashes).")],
+    location: Annotated[str, typer.Argument(help="Folder path, or the feed / sitemap / URL-list / page URL.")],
+    kind: Annotated[Optional[str], typer.Option(help="folder, feed, sitemap, urls or page [default: folder for a path].")] = None,
+    publisher: Annotated[Optional[str], typer.Option()] = None,
+    doc_type: Annotated[Optional[str], typer.Option("--doc-type", help="Default document type when the wording rules find none.")] = None,
+    language: Annotated[Optional[str], typer.Option()] = None,
+    schedule: Annotated[Optional[str], typer.Option(help="Cron for `govnlp serve`, e.g. '0 * * * *'.")] = None,
+    max_items: Annotated[Optional[int], typer.Option("--max-items", help="At most this many entries per run.")] = None,
+) -> None:
+    """Add a source to sources.toml (comments and layout kept)."""
+    from govnlp.fetch import Source, add_source
+
+    settings = _settings()
+    if kind is None:
+        if location.startswith(("http://", "https://")):
+            _fail("give --kind feed, sitemap, urls or page for a URL", 2)
+        kind = "folder"
+    try:
+        add_source(settings.sources_file, Source(name, kind, location, publisher, doc_type, language, schedule, max_items))
+    except ValueError as exc:
+        _fail(str(exc), 2)
+    console.print(f"added {kind} source {name!r} to {settings.sources_file}")
+
+
+@sources_app.command("remove")
+def sources_remove(name: Annotated[str, typer.Argument()]) -> None:
+    """Remove a source from sources.toml (what it stored stays in the warehouse)."""
+    from govnlp.fetch import remove_source
+
+    settings = _settings()
+    try:
+        remove_source(settings.sources_file, name)
+    except ValueError as exc:
+        _fail(str(exc), 2)
+    console.print(f"removed source {name!r} from {settings.sources_file}")
+
+
+@sources_app.command("deployments")
+def sources_deployments(output: Annotated[Path, typer.Option(help="Where to write it.")] = Path("prefect.yaml"), warehouse: WarehouseOpt = None) -> None:
+    """Write prefect.yaml with one deployment per scheduled source, for a Prefect server and workers."""
+    from flows.schedule import prefect_yaml
+    from govnlp.fetch import load_sources
+
+    settings = _settings(warehouse)
+    output.write_text(prefect_yaml(load_sources(settings.sources_file), str(settings.warehouse.absolute()) if warehouse else None), encoding="utf-8")
+    console.print(f"wrote {output}")
 
 
 def _reader(settings):

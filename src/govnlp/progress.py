@@ -40,3 +40,17 @@ def note(message: str) -> None:
         import logging
 
         logging.getLogger("govnlp").warning(message)
+
+
+@contextmanager
+def counter(description: str):
+    """Like ``track`` for work whose size is known only once it has started: yields (advance, set_total)."""
+    if _console is None:
+        yield (lambda n=1: None), (lambda total: None)
+        return
+    with Progress(
+        TextColumn("[bold]{task.description:<10}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), TimeRemainingColumn(), console=_console, transient=False,
+    ) as bar:
+        task = bar.add_task(description, total=None)
+        yield (lambda n=1: bar.advance(task, n)), (lambda total: bar.update(task, total=total))

@@ -77,6 +77,7 @@ class Document:
     duplicate_kind: str | None = None  # 'exact' | 'near'
     duplicate_similarity: float | None = None
     metadata: dict = field(default_factory=dict)
+    previous_version: str | None = None  # doc_id of the earlier version from the same URL or file
 
     @property
     def text(self) -> str:

@@ -54,6 +54,39 @@ class Settings(BaseSettings):
     file_timeout_seconds: float = Field(60.0, description="Longest time reading one file may take; its worker is then stopped and the file rejected (0: no limit).")
     worker_memory_mb: int = Field(2048, description="Address-space cap per file-reading worker; a file needing more is rejected (0: no cap).")
 
+    # ---- web sources (see sources.example.toml and the README) ----
+    sources_file: Path = Field(Path("sources.toml"), description="Named sources (folders, feeds, sitemaps, URL lists) for `govnlp run --source NAME` and `govnlp serve`.")
+    raw_store: Path = Field(Path("raw/.fetched"), description="Every fetched body, content-addressed; hidden from the folder source by its leading dot.")
+    user_agent: str = Field("govnlp/0.1 (AI-governance research pipeline; +https://github.com/govnlp/govnlp)", description="User-Agent sent with every request and matched against robots.txt.")
+    allow_private_hosts: bool = Field(False, description="Allow loopback and private addresses (tests, local mirrors); link-local and multicast stay refused.")
+    fetch_workers: int = Field(8, description="Pages fetched at once per run (the per-host limit still applies).")
+    fetch_per_host_concurrency: int = Field(2, description="Requests in flight to one host at a time.")
+    fetch_min_delay_seconds: float = Field(1.0, description="Minimum time between the starts of two requests to one host.")
+    fetch_connect_timeout_seconds: float = 10.0
+    fetch_read_timeout_seconds: float = 30.0
+    fetch_max_bytes: int = Field(20_000_000, description="Largest response body kept; a longer one is cut off while streaming and rejected.")
+    fetch_retries: int = Field(3, description="Retries after a connection error, 429 or 5xx (exponential backoff, Retry-After honoured).")
+    fetch_backoff_seconds: float = Field(1.0, description="First retry delay; doubles on each retry.")
+    fetch_max_retry_after_seconds: float = Field(120.0, description="A Retry-After longer than this fails the URL instead of waiting.")
+    serve_lock_wait_seconds: float = Field(3600.0, description="Under `govnlp serve`, how long a source run waits for another source's run to release the warehouse.")
+
+    def fetch_limits(self, source=None):
+        """The politeness and safety limits for one source (its own overrides applied)."""
+        from govnlp.fetch.client import FetchLimits
+
+        return FetchLimits(
+            user_agent=self.user_agent,
+            connect_timeout=self.fetch_connect_timeout_seconds,
+            read_timeout=self.fetch_read_timeout_seconds,
+            max_bytes=getattr(source, "max_bytes", None) or self.fetch_max_bytes,
+            retries=self.fetch_retries,
+            backoff_seconds=self.fetch_backoff_seconds,
+            max_retry_after=self.fetch_max_retry_after_seconds,
+            per_host_concurrency=self.fetch_per_host_concurrency,
+            min_delay_seconds=self.fetch_min_delay_seconds if getattr(source, "min_delay_seconds", None) is None else source.min_delay_seconds,
+            allow_private=self.allow_private_hosts,
+        )
+
     @classmethod
     def settings_customise_sources(
         cls,

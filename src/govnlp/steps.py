@@ -20,6 +20,7 @@ from pathlib import Path
 
 from govnlp import cancel, ingest
 from govnlp.dedup import DuplicateIndex
+from govnlp.fetch.intake import apply_hints
 from govnlp.records import IngestError, ParagraphText, SourceFile
 from govnlp.settings import Settings
 from govnlp.themes import document_scores, load_taxonomy
@@ -159,14 +160,17 @@ def batched(items: list, size: int) -> Iterator[list]:
         yield chunk
 
 
-def ingest_batch(ctx: RunContext, files: list[SourceFile], errors: list[IngestError]) -> None:
-    """Read, deduplicate and store one batch of files, in one transaction."""
+def ingest_batch(ctx: RunContext, files: list[SourceFile], errors: list[IngestError], web: WebBatch | None = None) -> None:
+    """Read, deduplicate and store one batch of files, in one transaction (with its fetches, for web pages)."""
     docs, rows, prepared = [], [], {}
     for result in ctx.reader.read(files) if files else []:
         docs.extend(result.documents)
         errors = errors + result.errors
         prepared.update(result.prepared)
         rows.append((result.source, "ingested" if result.documents else "rejected", len(result.documents), result.seconds))
+    if web is not None:
+        docs = [apply_hints(d, web.hints.get(d.source_uri)) for d in docs]
+    link_versions(ctx, docs)
     index = ctx.dedup_index
     index.known_documents(queries.canonical_documents(ctx.con, [d.content_hash for d in docs]))
     index.known_paragraphs(queries.canonical_paragraphs(ctx.con, [p.text_hash for d in docs for p in d.paragraphs]))
@@ -175,8 +179,83 @@ def ingest_batch(ctx: RunContext, files: list[SourceFile], errors: list[IngestEr
         writes.insert_documents(con, docs, signatures, ctx.run_id)
         writes.record_files(con, rows, ctx.run_id)
         writes.record_errors(con, errors, ctx.run_id)
+        if web is not None:
+            writes.record_fetches(con, web.rows, web.source_name, ctx.run_id)
     ctx.counts.update(vars(stats))  # after the commit: a retried batch is counted once
     ctx.counts.update(files=len(files), documents=len(docs), paragraphs=sum(len(d.paragraphs) for d in docs), errors=len(errors))
+
+
+def link_versions(ctx: RunContext, docs: list) -> None:
+    """A changed file or page is a new version: point it at the newest stored one."""
+    latest = queries.latest_versions(ctx.con, [d.source_uri for d in docs])
+    for d in docs:
+        earlier = latest.get((d.source_uri, d.record_index))
+        if earlier and earlier != d.doc_id:
+            d.previous_version = earlier
+
+
+# ---- web sources: poll -> raw store -> the ingest batches above ----
+
+@contextmanager
+def source_lock(settings: Settings, name: str):
+    """Yield None when this process holds the source's run lock, else what the holder wrote (a run is going)."""
+    import fcntl
+    import json
+    import os
+
+    path = settings.warehouse.with_name(f".source-{name}.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield os.pread(fd, 4096, 0).decode(errors="replace") or "{}"
+            return
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps({"pid": os.getpid(), "since": time.strftime("%Y-%m-%dT%H:%M:%S")}).encode(), 0)
+        try:
+            yield None
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+@dataclass
+class WebBatch:
+    """What a batch of fetched pages carries besides the files: listing metadata and the request rows."""
+
+    source_name: str
+    hints: dict
+    rows: list
+
+
+def poll_web_source(ctx: RunContext, source, advance=None, on_targets=None):
+    """Fetch one web source politely; returns the Intake (files to ingest, errors, request rows, counts)."""
+    from govnlp.fetch import History, PoliteClient, RawStore, poll_source, take_in
+
+    s = ctx.settings
+    store = RawStore(s.raw_store)
+    validators, bodies, last_fetched = queries.fetch_history(ctx.con, source.name)
+    history = History(validators, lambda url: store.find(bodies[url]) if url in bodies else None, last_fetched)
+    with PoliteClient(s.fetch_limits(source)) as client:
+        poll = poll_source(source, client, history, s.fetch_workers, advance, on_targets)
+    if poll.listing_error:
+        ctx.counts.update(requests=len(poll.requests))
+        return poll, None
+    intake = take_in(poll, source, store, queries.stored_hashes(ctx.con, [r.fetched.url for r in poll.pages]))
+    return poll, intake
+
+
+def web_batches(intake, source_name: str, size: int) -> Iterator[tuple[list[SourceFile], list[IngestError], WebBatch]]:
+    """Ingest batches of fetched pages; each page's request row travels with its file (one transaction),
+    the other rows and the errors with the first batch."""
+    by_uri = {r.request.fetched.url: r for r in intake.rows if r.outcome in ("new", "new_version")}
+    others = [r for r in intake.rows if r.outcome not in ("new", "new_version")]
+    for i, files in enumerate(batched(intake.files, size) if intake.files else [[]]):
+        rows = [by_uri[f.source_uri] for f in files] + (others if i == 0 else [])
+        yield files, (intake.errors if i == 0 else []), WebBatch(source_name, intake.hints, rows)
 
 
 def refresh_keyword_index(ctx: RunContext) -> bool:

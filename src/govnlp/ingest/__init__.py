@@ -142,7 +142,7 @@ def build_document(raw: RawDoc, source: SourceFile, index: int, fmt: str) -> Doc
         paragraphs=paragraphs,
         content_hash=content_hash,
         file_hash=source.file_hash,
-        metadata={"doc_type_rule": doc_type_rule, "dropped_lines": layout.dropped_lines, "tags": raw.tags, **raw.extra},
+        metadata={"doc_type_rule": doc_type_rule, "language_declared": bool(raw.language), "dropped_lines": layout.dropped_lines, "tags": raw.tags, **raw.extra},
     )
 
 

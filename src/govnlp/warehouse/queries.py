@@ -211,3 +211,36 @@ def last_run(con) -> tuple[dict, dict]:
 def canonical_texts(con) -> list[str]:
     """Texts of canonical paragraphs: what the model stages see, once each."""
     return [r[0] for r in con.execute("SELECT text FROM paragraphs WHERE duplicate_of IS NULL ORDER BY doc_id, position").fetchall()]
+
+
+def fetch_history(con, source_name: str) -> tuple[dict[str, dict[str, str]], dict[str, str], dict]:
+    """For a source's next poll: url -> validators, url -> sha256 of the last body, url -> last fetch time."""
+    rows = con.execute(
+        """SELECT url, arg_max(etag, fetched_at), arg_max(last_modified, fetched_at),
+                  arg_max(content_sha256, fetched_at) FILTER (WHERE content_sha256 IS NOT NULL),
+                  max(fetched_at) FILTER (WHERE outcome NOT IN ('failed', 'refused', 'robots_disallowed'))
+           FROM fetches WHERE source_name = ? AND status IN (200, 304) GROUP BY url""",
+        [source_name],
+    ).fetchall()
+    validators = {u: {k: v for k, v in (("etag", e), ("last_modified", m)) if v} for u, e, m, _, _ in rows}
+    bodies = {u: sha for u, _, _, sha, _ in rows if sha}
+    fetched = {u: t for u, *_, t in rows if t}
+    return validators, bodies, fetched
+
+
+def stored_hashes(con, uris: Sequence[str]) -> dict[str, set[str]]:
+    """uri -> content hashes already read from it (pages and files alike)."""
+    out: dict[str, set[str]] = {}
+    with registered_keys(con, set(uris)) as keys:
+        for uri, sha in con.execute(f"SELECT source_uri, file_hash FROM source_files WHERE source_uri IN (SELECT k FROM {keys})").fetchall():
+            out.setdefault(uri, set()).add(sha)
+    return out
+
+
+def latest_versions(con, uris: Sequence[str]) -> dict[tuple[str, int], str]:
+    """(source_uri, record_index) -> doc_id of the newest stored version."""
+    with registered_keys(con, set(uris)) as keys:
+        return {(u, i): d for u, i, d in con.execute(
+            f"""SELECT source_uri, record_index, arg_max(doc_id, ingested_at) FROM documents
+                WHERE source_uri IN (SELECT k FROM {keys}) GROUP BY 1, 2"""
+        ).fetchall()}

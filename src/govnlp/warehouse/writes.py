@@ -7,6 +7,7 @@ batch written twice adds no rows.
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Sequence
 from datetime import datetime, timezone
 
@@ -105,6 +106,7 @@ def insert_documents(con, docs: Sequence[Document], signatures: dict[str, np.nda
         "duplicate_of": [d.duplicate_of for d in docs],
         "duplicate_kind": [d.duplicate_kind for d in docs],
         "duplicate_similarity": pa.array([d.duplicate_similarity for d in docs], pa.float64()),
+        "previous_version": [d.previous_version for d in docs],
         "word_count": pa.array([d.word_count for d in docs], pa.int32()),
         "paragraph_count": pa.array([len(d.paragraphs) for d in docs], pa.int32()),
         "metadata": [json.dumps(d.metadata, default=str) for d in docs],
@@ -257,3 +259,32 @@ def forget_annotations(con, doc_ids: Sequence[str] | None, stages: Sequence[str]
         n = con.execute(f"SELECT count(*) FROM paragraph_annotations WHERE {where}", [list(stages)]).fetchone()[0]
         con.execute(f"DELETE FROM paragraph_annotations WHERE {where}", [list(stages)])
     return n
+
+
+def record_fetches(con, rows, source_name: str, run_id: str) -> None:
+    """One row per request of a web-source poll (``govnlp.fetch.intake.FetchRow``)."""
+    def col(fn, kind=None):
+        values = [fn(r) for r in rows]
+        return pa.array(values, kind) if kind else values
+
+    _insert(con, "fetches", pa.table({
+        "fetch_id": [uuid.uuid4().hex for _ in rows],
+        "run_id": [run_id] * len(rows),
+        "source_name": [source_name] * len(rows),
+        "role": col(lambda r: r.request.role),
+        "url": col(lambda r: r.request.fetched.url),
+        "final_url": col(lambda r: r.request.fetched.final_url),
+        "status": col(lambda r: r.request.fetched.status, pa.int32()),
+        "outcome": col(lambda r: r.outcome),
+        "content_type": col(lambda r: r.request.fetched.headers.get("content-type")),
+        "content_sha256": col(lambda r: r.content_sha256),
+        "size_bytes": col(lambda r: r.size_bytes, pa.int64()),
+        "etag": col(lambda r: r.request.fetched.etag),
+        "last_modified": col(lambda r: r.request.fetched.last_modified),
+        "headers": col(lambda r: json.dumps(r.request.fetched.headers)),
+        "attempts": col(lambda r: r.request.fetched.attempts, pa.int32()),
+        "seconds": col(lambda r: r.request.fetched.seconds, pa.float64()),
+        "fetched_at": col(lambda r: r.request.fetched.fetched_at, pa.timestamp("us")),
+        "error_type": col(lambda r: r.request.fetched.error_type if r.outcome in ("failed", "refused", "rejected", "robots_disallowed") else None),
+        "message": col(lambda r: r.request.fetched.message if r.outcome in ("failed", "refused", "rejected", "robots_disallowed") else None),
+    }), verb="INSERT")
