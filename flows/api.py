@@ -21,6 +21,7 @@ import urllib.request
 from pathlib import Path
 
 SERVER_ENV = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
+SERVICES_ENV = {"PREFECT_UI_ENABLED": "0", "PREFECT__SERVER_FINAL": "1"}
 
 
 def _end_with_parent() -> None:
@@ -34,7 +35,7 @@ def _end_with_parent() -> None:
 
 
 class LocalApi:
-    def __init__(self) -> None:
+    def __init__(self, services: bool = False) -> None:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
@@ -42,7 +43,8 @@ class LocalApi:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "--factory", "prefect.server.api.server:create_app",
              "--host", "127.0.0.1", "--port", str(self.port), "--log-level", "error", "--lifespan", "on"],
-            env={**os.environ, **SERVER_ENV}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            # `govnlp serve` needs the server's scheduler service, which an ephemeral server does not run.
+            env={**os.environ, **(SERVICES_ENV if services else SERVER_ENV)}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             # Its own session: a Ctrl-C meant for the run must not take the API down mid-run;
             # and it ends with its parent, even when the parent is killed outright.
             start_new_session=True, preexec_fn=_end_with_parent,
@@ -86,8 +88,12 @@ def _server_configured() -> bool:
         return False
 
 
-def start_local_api() -> LocalApi | None:
-    """A local API unless a Prefect server is configured; call before prefect is imported."""
+def start_local_api(services: bool = False) -> LocalApi | None:
+    """A local API unless a Prefect server is configured; call before prefect is imported.
+
+    ``services``: also run the server's background services (the scheduler that
+    creates the runs of served deployments), as `prefect server start` would.
+    """
     if "prefect" in sys.modules:
         return None  # too late: Prefect has read its settings; its own ephemeral server will do
-    return None if _server_configured() else LocalApi()
+    return None if _server_configured() else LocalApi(services)

@@ -29,11 +29,11 @@ def _quiet_prefect(verbose: bool) -> None:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
 
-def _start_prefect_api_early():
+def _start_prefect_api_early(services: bool = False):
     """Boot the local Prefect API in a child process while the pipeline modules import (see flows/api.py)."""
     from flows.api import start_local_api
 
-    return start_local_api()
+    return start_local_api(services)
 
 
 def _wait_for_api(api) -> None:
@@ -219,7 +219,7 @@ def serve(
 ) -> None:
     """Serve one deployment per scheduled source in sources.toml, each on its own cron, until Ctrl-C (no Prefect server needed)."""
     _quiet_prefect(verbose)
-    api = _start_prefect_api_early()
+    api = _start_prefect_api_early(services=True)
     from flows.schedule import scheduled_deployment, serve_sources, source_deployments
     from govnlp.fetch import load_sources
 
@@ -234,6 +234,8 @@ def serve(
         console.print(f"no source in {settings.sources_file} has a schedule: serving the folder ingestion of {', '.join(map(str, settings.sources))} on {cron!r}")
         deployments = [scheduled_deployment(cron, [str(s.absolute()) for s in settings.sources], str(settings.warehouse.absolute()))]
     _wait_for_api(api)
+    if api is not None:
+        console.print(f"local Prefect API (with its scheduler) at {api.url}; it stops with this command")
     for d in deployments:
         console.print(f"serving [bold]{d.name}[/bold] on {d.schedules[0].schedule.cron!r}")
     serve_sources(deployments)

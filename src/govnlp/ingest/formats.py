@@ -131,13 +131,28 @@ def read_html(data: bytes) -> list[RawDoc]:
         RawDoc(
             layout=layout,
             title=meta.title,
-            date=meta.date,
+            date=_html_date(html) or meta.date,
             url=meta.url,
             publisher=meta.sitename,
             language=meta.language,
             tags=list(meta.categories or []) + list(meta.tags or []),
         )
     ]
+
+
+def _html_date(html: str) -> str | None:
+    """Publication date from the page's markup first (meta tags, <time>), its URL only as a fallback.
+
+    trafilatura's default lets a URL like /2026/08/2-million-... win over the
+    page's article:published_time (read as 2026-08-02); htmldate's deferred URL
+    extractor does not.
+    """
+    from htmldate import find_date
+
+    try:
+        return find_date(html, original_date=True, deferred_url_extractor=True)
+    except (ValueError, TypeError):
+        return None
 
 
 def read_pdf(data: bytes) -> list[RawDoc]:
