@@ -67,7 +67,8 @@ _QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"', "–": 
 def same_title(gold: str | None, predicted: str | None) -> bool:
     """Exact match after Unicode, quote-style and whitespace normalization (case kept)."""
     def norm(s: str | None) -> str:
-        return " ".join(unicodedata.normalize("NFKC", s or "").translate(_QUOTES).split())
+        s = re.sub("[\u200b-\u200d\u2060\ufeff\u00ad]", "", unicodedata.normalize("NFKC", s or ""))  # invisible characters
+        return " ".join(s.translate(_QUOTES).split())
 
     return bool(gold) and norm(gold) == norm(predicted)
 

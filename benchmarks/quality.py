@@ -257,7 +257,7 @@ def score_metadata(con, rows: list[dict], uris: list[str]) -> dict:
         title, published, publisher, doc_type = found.get((uri, row.get("record", 0)), (None, None, None, None))
         ok = {
             "title": metrics.same_title(row["title"], title),
-            "date": str(published) == row["published_on"],
+            "date": (str(published) if published else None) == row["published_on"],
             "publisher": (publisher or "").casefold() == (row.get("publisher") or "").casefold(),
             "doc_type": doc_type == row.get("doc_type"),
         }
@@ -323,12 +323,14 @@ def score_duplicates(con, rows: list[dict], pairs: list[tuple[str, str]]) -> dic
 
 # ---- the command ----
 
-def evaluate(subset: bool = False, keep: Path | None = None) -> dict:
+def evaluate(subset: bool = False, keep: Path | None = None, only: set[str] | None = None) -> dict:
     from govnlp.settings import load_settings
     from govnlp.warehouse import open_reader
 
     settings = load_settings()
     gold = load_gold(subset)
+    if only:
+        gold = {k: (v if k in only else []) for k, v in gold.items()}
     work = Path(keep or tempfile.mkdtemp(prefix="govnlp-quality-"))
     where = prepare(gold, work)
     result = {"date": date.today().isoformat(), "commit": _commit(), "subset": subset}
@@ -409,9 +411,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--subset", action="store_true", help="seeds and a few pairs only (CI)")
     parser.add_argument("--keep", type=Path, help="keep the inputs and warehouses in this folder")
+    parser.add_argument("--only", help="comma-separated: annotations,paragraphs,metadata,duplicates (while iterating)")
     parser.add_argument("--update-readme", action="store_true")
     args = parser.parse_args()
-    result = evaluate(args.subset, args.keep)
+    result = evaluate(args.subset, args.keep, set(args.only.split(",")) if args.only else None)
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"{result['date']}-quality{'-subset' if args.subset else ''}.json"
     out.write_text(json.dumps(result, indent=1, default=str) + "\n", encoding="utf-8")

@@ -170,3 +170,33 @@ def test_policy_pdf_paragraphs_are_rejoined():
     assert len(words) > 100
     # hard-wrapped lines are joined: most text sits in paragraphs of 25+ words
     assert sum(w for w in words if w >= 25) / sum(words) > 0.6
+
+
+
+def test_pdf_page_furniture_and_unmarked_paragraph_breaks():
+    """Justified PDF text: running header, page numbers and contents go; a paragraph runs on across
+    a page break and past a line that starts with a dash; a sentence end followed by a word that
+    would have fitted on its line ends a paragraph, and so does a numbered or run-in heading."""
+    full = "text that fills the whole line of this justified page with words and more words and"  # 84 chars
+    text = "\n".join([
+        "ACME 100-1 Framework 1.0", "Contents",
+        "Introduction to the framework and its intended audience 1", "Framing risk and its measurement in practice 2",
+        "Managing risks over the whole lifecycle of a system 4",
+        "Page i",
+        "ACME 100-1 Framework 1.0", "Introduction",
+        f"The first paragraph starts {full}", f"runs on {full}", "ends here, well before the margin.",
+        f"A second paragraph {full}",
+        "Page 1",
+        "ACME 100-1 Framework 1.0",
+        f"continues after the page break {full}", f"– with a dash – and {full}",
+        "ends on a line a little shorter than the others, though it is not a short line at all.",  # "The" fits
+        f"The third paragraph {full}", "is short.",
+        "2.1 Measurement",
+        "Inscrutability: A run-in heading opens this paragraph,",
+        f"which is wrapped {full}", "short.",
+        "Page 2",
+    ])
+    paras = parse_text(text, wrapped=True, header=False).paragraphs
+    assert [p.split()[0] for p in paras] == ["Introduction", "The", "A", "The", "2.1", "Inscrutability:"]
+    assert f"{full} continues after the page break {full} – with a dash –" in paras[2]
+    assert not any("ACME" in p or "Page" in p for p in paras)

@@ -9,14 +9,23 @@ hard-wrapped lines are re-joined into paragraphs.
 from __future__ import annotations
 
 import re
-import statistics
+import tomllib
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from govnlp.ingest.metadata import rules
+from govnlp.ingest.metadata import RULES_FILE, rules
 
 _TERMINAL = tuple('.!?:;"”’)')
-_BULLET = re.compile(r"^([•·▪◦‣*–—-]\s*|\(?\d{1,2}[.)]\s|\(?[a-z][.)]\s|[IVX]{1,4}\.\s?)")
+_BULLET = re.compile(r"^([•·▪◦‣*–—>-]\s*|\(?\d{1,2}[.)]\s|\(?[a-z][.)]\s|[IVX]{1,4}\.\s?)")
+# Other lines that open a paragraph in PDF text: a numbered section heading
+# ("1.2.1 Risk Measurement") or a caption ("Fig. 1.", "Table 2:").
+_OPENER = re.compile(r"^(\d{1,2}(\.\d{1,2})+\.?\s+[A-Z]|(Fig\.|Figure|Table|Box)\s+\d{1,2}[.:]\s)")
+# A run-in heading ("Human baseline: Risk management of ...") opens a paragraph after a sentence end.
+_RUN_IN = re.compile(r"^[A-Z][\w’'&/-]*( [\w’'&/-]+){0,7}: [A-Z]")
+_TOC_ENTRY = re.compile(r"\D\s+(\d{1,3})$")  # "1.2 Challenges for AI Risk Management 5"
+_TOC_MIN_ENTRIES = 3
+_TOC_MAX_GAP = 8  # lines between entries (an entry can wrap)
 _NAV_MAX_WORDS = 5
 _NAV_MIN_RUN = 4
 
@@ -62,6 +71,45 @@ def _nav_runs(lines: list[str]) -> set[int]:
 
 
 @lru_cache(maxsize=1)
+def _page_rules() -> tuple[re.Pattern, ...]:
+    raw = tomllib.loads(RULES_FILE.read_text(encoding="utf-8"))
+    return tuple(re.compile(p, re.IGNORECASE) for p in raw.get("page_lines", []))
+
+
+def _page_furniture(lines: list[str]) -> set[int]:
+    """Page numbers, and running headers/footers: short lines repeated 3+ times, mostly next to a page number.
+
+    Pages arrive joined, so a header sits right after the previous page's number (or
+    right before its own); a heading that merely repeats does not.
+    """
+    numbers = {i for i, line in enumerate(lines) if line and any(p.match(line) for p in _page_rules())}
+    text = [i for i, line in enumerate(lines) if line]
+    beside: Counter[str] = Counter()
+    for k, i in enumerate(text):
+        if i not in numbers and {text[k - 1] if k else -1, text[k + 1] if k + 1 < len(text) else -1} & numbers:
+            beside[lines[i]] += 1
+    counts = Counter(lines[i] for i in text)
+    running = {line for line, n in counts.items() if n >= 3 and 2 * beside[line] >= n and _words(line) <= 12 and not line.endswith(_TERMINAL + (",",))}
+    return numbers | {i for i in text if lines[i] in running}
+
+
+def _toc_lines(lines: list[str], furniture: set[int]) -> set[int]:
+    """A table of contents or list of figures: a run of 3+ entries ending in page numbers that mostly rise."""
+    entries = [(i, int(m.group(1))) for i, line in enumerate(lines) if i not in furniture and (m := _TOC_ENTRY.search(line))]
+    toc: set[int] = set()
+    run: list[tuple[int, int]] = []
+    for entry in entries + [(len(lines) + _TOC_MAX_GAP + 1, 0)]:
+        if run and entry[0] - run[-1][0] <= _TOC_MAX_GAP:
+            run.append(entry)
+            continue
+        rising = sum(b[1] >= a[1] for a, b in zip(run, run[1:]))
+        if len(run) >= _TOC_MIN_ENTRIES and rising >= 0.75 * (len(run) - 1):
+            toc.update(range(run[0][0], run[-1][0] + 1))
+        run = [entry]
+    return toc
+
+
+@lru_cache(maxsize=1)
 def _any_drop() -> re.Pattern:
     """All drop rules as one regex, to reject most lines with a single match."""
     bare = [re.sub(r"\(\?P<\w+>", "(?:", p.pattern) for p in rules().drop_lines]
@@ -101,11 +149,14 @@ def parse_text(text: str, *, wrapped: bool | None = None, header: bool = True) -
     """
     layout = TextLayout()
     lines = [line.strip() for line in text.split("\n")]
-    nav = _nav_runs(lines)
+    furniture = _page_furniture(lines)
+    nav = _nav_runs(lines) | _toc_lines(lines, furniture)
     blocks: list[list[tuple[int, str]]] = [[]]
     for i, line in enumerate(lines):
         if not line:
             blocks.append([])
+        elif i in furniture:
+            layout.dropped_lines += 1  # a paragraph runs on across a page break
         elif i in nav or _match_drop(line, layout):
             layout.dropped_lines += 1
             blocks.append([])  # a dropped line separates what surrounds it
@@ -184,18 +235,50 @@ def looks_hard_wrapped(blocks: list[list[str]]) -> bool:
     return mid_sentence / len(pairs) >= 0.15
 
 
+def _line_widths(lines: list[str], span: int = 15) -> list[int]:
+    """The text width around each line: its neighbourhood's third-longest line (robust to a stray long one)."""
+    widths = []
+    for i in range(len(lines)):
+        near = sorted(len(x) for x in lines[max(0, i - span):i + span + 1])
+        widths.append(near[-min(3, 1 + len(near) // 4)])
+    return widths
+
+
+def _opens_item(line: str, paragraph: str, after_break: bool) -> bool:
+    """Whether a marked line starts an item.  Only a bullet symbol always does: a dash, a
+    number or "Figure 2." can also begin a wrapped line mid-sentence, so they need a line
+    break before them (a sentence end or a short line) or a sibling item before them."""
+    sibling = paragraph[:1] == line[:1] or (paragraph[:1].isdigit() and line[:1].isdigit())
+    return line[:1] in "•·▪◦‣*" or after_break or sibling
+
+
 def join_wrapped(lines: list[str]) -> list[str]:
-    """Re-join hard-wrapped lines; a short line or a bullet starts a new paragraph."""
+    """Re-join hard-wrapped lines into paragraphs.
+
+    Wrapping only breaks a line when the next word does not fit, so a line
+    followed by a word that would have fitted was ended by the author: after a
+    sentence end that starts a new paragraph, and so does a short line before a
+    capital.  (PDF text has no blank lines between paragraphs to go by.)  A list
+    marker, numbered heading or caption starts one (see _opens_item); after a
+    sentence end, so do a run-in heading ("Inscrutability: ...") and a new
+    sentence after a list item.
+    """
     if not lines:
         return []
-    width = statistics.quantiles([len(x) for x in lines], n=10)[-1] if len(lines) >= 2 else len(lines[0])
+    widths = _line_widths(lines)
     paragraphs: list[str] = [lines[0]]
-    for prev, line in zip(lines, lines[1:]):
+    for k, (prev, line) in enumerate(zip(lines, lines[1:])):
+        width = widths[k]
+        fits = len(prev) + 1 + len(line.split()[0]) <= width
+        capital = line[:1].isupper() or line[:1] in "“\"‘" or line[:1].isdigit()
+        ended = prev.endswith(_TERMINAL)
         short = len(prev) < 0.7 * width
+        in_bullet = _BULLET.match(paragraphs[-1]) is not None
         breaks = (
-            _BULLET.match(line) is not None
-            or (short and prev.endswith(_TERMINAL))
-            or (short and line[:1].isupper() and not prev.endswith((",", "-")))
+            ((_BULLET.match(line) or _OPENER.match(line)) and _opens_item(line, paragraphs[-1], ended or short))
+            or (short and ended)
+            or (short and capital and not prev.endswith((",", "-")))
+            or (ended and capital and (fits or in_bullet or _RUN_IN.match(line) is not None))
         )
         if breaks:
             paragraphs.append(line)
