@@ -28,6 +28,7 @@ _TOC_MIN_ENTRIES = 3
 _TOC_MAX_GAP = 8  # lines between entries (an entry can wrap)
 _NAV_MAX_WORDS = 5
 _NAV_MIN_RUN = 4
+_HEADER_LINES = 40  # where a date line may sit above the body
 
 
 @dataclass
@@ -51,7 +52,8 @@ def _is_body_line(line: str) -> bool:
 
 
 def _is_short_label(line: str) -> bool:
-    return 0 < _words(line) <= _NAV_MAX_WORDS and not line.endswith(_TERMINAL + (",",))
+    """A menu-like line; a date line is metadata, never a menu item (menus often sit right under it)."""
+    return 0 < _words(line) <= _NAV_MAX_WORDS and not line.endswith(_TERMINAL + (",",)) and not _match_date(line)
 
 
 def _nav_runs(lines: list[str]) -> set[int]:
@@ -160,6 +162,8 @@ def parse_text(text: str, *, wrapped: bool | None = None, header: bool = True) -
         elif i in nav or _match_drop(line, layout):
             layout.dropped_lines += 1
             blocks.append([])  # a dropped line separates what surrounds it
+        elif header and i < _HEADER_LINES and _match_date(line):
+            blocks.extend([[(i, line)], []])  # a date line stands alone: never re-joined with the title above it
         else:
             blocks[-1].append((i, line))
     blocks = [b for b in blocks if b]
