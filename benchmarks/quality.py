@@ -412,15 +412,16 @@ def main() -> None:
     parser.add_argument("--subset", action="store_true", help="seeds and a few pairs only (CI)")
     parser.add_argument("--keep", type=Path, help="keep the inputs and warehouses in this folder")
     parser.add_argument("--only", help="comma-separated: annotations,paragraphs,metadata,duplicates (while iterating)")
+    parser.add_argument("--output", type=Path, help="results file [default: benchmarks/results/<date>-quality[-subset].json]")
     parser.add_argument("--update-readme", action="store_true")
     args = parser.parse_args()
     result = evaluate(args.subset, args.keep, set(args.only.split(",")) if args.only else None)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"{result['date']}-quality{'-subset' if args.subset else ''}.json"
+    out = args.output or RESULTS / f"{result['date']}-quality{'-subset' if args.subset else ''}.json"
     out.write_text(json.dumps(result, indent=1, default=str) + "\n", encoding="utf-8")
     table = render_table(result)
     print(table)
-    print(f"\nwritten to {out.relative_to(goldset.REPO)}")
+    print(f"\nwritten to {out}")
     if args.update_readme:
         update_readme(table)
 

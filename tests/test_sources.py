@@ -207,7 +207,8 @@ def test_serve_registers_one_deployment_per_scheduled_source_and_runs_it(site, e
         f'[[source]]\nname = "wh-feed"\nkind = "feed"\nlocation = "{server.url}/feed.xml"\nschedule = "17 */6 * * *"\nmax_items = 2\n'
         f'[[source]]\nname = "by-hand"\nkind = "feed"\nlocation = "{server.url}/atom.xml"\n', encoding="utf-8")
     warehouse = tmp_path / "served.duckdb"
-    serve_env = {**env, "GOVNLP_SOURCES_FILE": str(sources_file), "GOVNLP_WAREHOUSE": str(warehouse), "GOVNLP_ALLOW_PRIVATE_HOSTS": "true"}
+    serve_env = {**env, "GOVNLP_SOURCES_FILE": str(sources_file), "GOVNLP_WAREHOUSE": str(warehouse), "GOVNLP_ALLOW_PRIVATE_HOSTS": "true",
+                 "PREFECT_HOME": str(tmp_path / "prefect-home")}  # a fresh Prefect database: no deployments from other runs
     proc = crash.start("serve", env=serve_env)
     try:
         api, seen = None, ""
@@ -220,7 +221,10 @@ def test_serve_registers_one_deployment_per_scheduled_source_and_runs_it(site, e
                 api = m.group(1)
         assert api, seen[-3000:]
         assert "serving source-wh-feed on '17 */6 * * *'" in seen and "by-hand" not in seen  # unscheduled sources are not served
-        deployment = httpx.get(f"{api}/deployments/name/govnlp-source/source-wh-feed", timeout=30).json()
+        deadline = time.time() + 60
+        while (found := httpx.get(f"{api}/deployments/name/govnlp-source/source-wh-feed", timeout=30)).status_code == 404 and time.time() < deadline:
+            time.sleep(1)  # serve registers it just after printing
+        deployment = found.json()
         assert [s["schedule"]["cron"] for s in deployment["schedules"]] == ["17 */6 * * *"]
         httpx.post(f"{api}/deployments/{deployment['id']}/create_flow_run", json={}, timeout=30).raise_for_status()
         deadline = time.time() + 240
