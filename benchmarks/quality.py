@@ -244,7 +244,7 @@ def nearest_theme(rows: list[dict], settings) -> dict:
     pairs = []
     for row, scores in zip(rows, sims):
         best = int(np.argmax(scores))
-        pairs.append((set(row["themes"]), {taxonomy.themes[best].id} if scores[best] >= settings.theme_threshold else set()))
+        pairs.append((set(row["themes"]), {taxonomy.themes[best].theme_id} if scores[best] >= settings.theme_threshold else set()))
     per = metrics.per_label_prf(pairs)
     return {"micro": metrics.set_prf(pairs), "macro_f1": round(sum(s.f1 for s, _ in per.values()) / max(1, len(per)), 4)}
 

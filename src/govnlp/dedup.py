@@ -138,18 +138,29 @@ class DuplicateIndex:
     batch can hold both a text and its copy.
     """
 
-    def __init__(self, threshold: float, paragraph_threshold: float, num_perm: int):
+    def __init__(self, threshold: float, paragraph_threshold: float, num_perm: int,
+                 containment: float = 1.01, containment_floor: float | None = None):
+        """``threshold``: Jaccard that makes two documents near duplicates.  ``containment``
+        with ``containment_floor``: a pair with Jaccard of at least the floor is also a near
+        duplicate when the shorter text's shingles lie this much inside the longer one's
+        (a short statement re-published with a new header, footer or a few edited words)."""
         self.threshold = threshold
         self.paragraph_threshold = paragraph_threshold
         self.num_perm = num_perm
-        self.lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+        self.containment = containment
+        self.floor = min(threshold, containment_floor if containment_floor is not None else threshold)
+        self.lsh = MinHashLSH(threshold=self.floor, num_perm=num_perm)
+        self.sizes: dict[str, int] = {}  # doc_id -> shingle count (from the word count)
         self.signatures: dict[str, MinHash] = {}
         self.documents_by_hash: dict[str, str] = {}
         self.paragraphs_by_hash: dict[str, str] = {}
 
-    def known_signatures(self, rows: Iterable[tuple[str, Iterable[int]]]) -> None:
-        for doc_id, hashvalues in rows:
+    def known_signatures(self, rows: Iterable[tuple]) -> None:
+        """(doc_id, minhash values[, word count]) of stored canonical documents."""
+        for doc_id, hashvalues, *words in rows:
             self._index(doc_id, _minhash(self.num_perm, np.asarray(hashvalues, dtype=np.uint64)))
+            if words and words[0]:
+                self.sizes[doc_id] = max(1, words[0] - DOC_SHINGLE + 1)
 
     def known_documents(self, by_hash: dict[str, str]) -> None:
         self.documents_by_hash.update(by_hash)
@@ -183,17 +194,26 @@ class DuplicateIndex:
             stats.exact_documents += 1
             return
         m = _minhash(self.num_perm, values)
-        best = max(
-            ((m.jaccard(self.signatures[c]), c) for c in self.lsh.query(m) if c != doc.doc_id),
-            default=(0.0, None),
-        )
-        if best[1] is not None and best[0] >= self.threshold:
-            doc.duplicate_of, doc.duplicate_kind, doc.duplicate_similarity = best[1], "near", round(best[0], 4)
+        size = max(1, doc.word_count - DOC_SHINGLE + 1)
+        matches = [(j, c) for c in self.lsh.query(m) if c != doc.doc_id
+                   if self._near(j := m.jaccard(self.signatures[c]), size, self.sizes.get(c))]
+        if matches:
+            similarity, canonical = max(matches)
+            doc.duplicate_of, doc.duplicate_kind, doc.duplicate_similarity = canonical, "near", round(similarity, 4)
             stats.near_documents += 1
             return
         self.documents_by_hash[doc.content_hash] = doc.doc_id
+        self.sizes[doc.doc_id] = size
         self._index(doc.doc_id, m)
         new_signatures[doc.doc_id] = m.hashvalues.copy()
+
+    def _near(self, jaccard: float, size: int, other: int | None) -> bool:
+        if jaccard >= self.threshold:
+            return True
+        if jaccard < self.floor or not other:
+            return False
+        shared = jaccard * (size + other) / (1 + jaccard)  # |A and B| from the Jaccard estimate and the set sizes
+        return shared / min(size, other) >= self.containment
 
     def _link_paragraphs(self, paragraphs: list[Paragraph], near_links: dict[str, str], stats: DedupStats) -> None:
         """Exact repeats anywhere first; then near repeats inside the document, linked to the canonical root."""

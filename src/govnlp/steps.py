@@ -67,7 +67,7 @@ class RunContext:
     def scorer(self):
         from govnlp.themes import ThemeScorer
 
-        return ThemeScorer(self.taxonomy, self.embedder.encode_texts, self.settings.theme_threshold, self.settings.theme_max_per_paragraph)
+        return ThemeScorer(self.taxonomy, self.embedder.encode_texts, self.settings.theme_threshold, self.settings.theme_max_per_paragraph, self.settings.theme_margin)
 
     @cached_property
     def reader(self):
@@ -85,7 +85,8 @@ class RunContext:
     @cached_property
     def dedup_index(self) -> DuplicateIndex:
         s = self.settings
-        index = DuplicateIndex(s.near_duplicate_threshold, s.paragraph_near_duplicate_threshold, s.minhash_permutations)
+        index = DuplicateIndex(s.near_duplicate_threshold, s.paragraph_near_duplicate_threshold, s.minhash_permutations,
+                               s.near_duplicate_containment, s.near_duplicate_containment_floor)
         index.known_signatures(queries.document_signatures(self.con))
         return index
 
@@ -101,7 +102,7 @@ class RunContext:
         if stage == "embed":
             return self.settings.embed_model
         if stage == "themes":
-            return f"{self.taxonomy.version}+{self.settings.embed_model}+t{self.settings.theme_threshold}"
+            return f"{self.taxonomy.version}+{self.settings.embed_model}+t{self.settings.theme_threshold}+m{self.settings.theme_margin}+label-description"
         raise ValueError(stage)
 
     @contextmanager

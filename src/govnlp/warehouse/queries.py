@@ -39,8 +39,9 @@ def canonical_paragraphs(con, text_hashes: Sequence[str]) -> dict[str, str]:
         ).fetchall())
 
 
-def document_signatures(con) -> Iterator[tuple[str, list[int]]]:
-    cur = con.execute("SELECT doc_id, minhash FROM document_signatures")
+def document_signatures(con) -> Iterator[tuple[str, list[int], int]]:
+    """(doc_id, MinHash values, word count) of every canonical document."""
+    cur = con.execute("SELECT s.doc_id, s.minhash, d.word_count FROM document_signatures s JOIN documents d USING (doc_id)")
     while rows := cur.fetchmany(10_000):
         yield from rows
 
