@@ -72,3 +72,23 @@ def test_scores_put_paragraphs_under_their_theme(embedder):
 def test_document_scores_weight_by_words():
     rows = [("d", "t", 0.5, True, 10), ("d", "t", 0.2, False, 30)]
     assert document_scores(rows) == [("d", "t", round((0.5 * 10 + 0.2 * 30) / 40, 4), 0.5)]
+
+
+def test_keywords_add_a_capped_bonus_where_the_paragraph_names_its_theme(embedder):
+    taxonomy = load_taxonomy(PACKAGE_DIR / "themes" / "taxonomy.toml")
+    plain = ThemeScorer(taxonomy, embedder.encode_texts, threshold=0.38, max_per_paragraph=2, margin=0.1)
+    with_keywords = ThemeScorer(taxonomy, embedder.encode_texts, threshold=0.38, max_per_paragraph=2, margin=0.1, keyword_weight=0.04)
+    text = "The President imposed a 25% tariff on imports of steel to protect American jobs and manufacturing workers."
+    vectors = embedder.embed([text]).vectors
+    before = {s.theme_id: s for s in plain.score(["p"], vectors, [text])}
+    after = {s.theme_id: s for s in with_keywords.score(["p"], vectors, [text])}
+    assert after["industry_economy"].score == pytest.approx(before["industry_economy"].score + 0.04 * ThemeScorer.KEYWORD_CAP, abs=1e-3)
+    assert after["industry_economy"].assigned and not before["industry_economy"].assigned
+    assert after["culture_language"].score == pytest.approx(before["culture_language"].score, abs=1e-4)
+
+
+def test_a_bad_keyword_pattern_is_a_clear_error(tmp_path):
+    bad = tmp_path / "t.toml"
+    bad.write_text('[[theme]]\nid = "x"\nlabel = "X"\ndescription = "d"\nkeywords = "(unclosed"\n')
+    with pytest.raises(ValueError, match="regular expression"):
+        load_taxonomy(bad)

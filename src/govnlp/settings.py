@@ -39,9 +39,10 @@ class Settings(BaseSettings):
     embed_device: str | None = Field(None, description="torch device; None picks CUDA when present.")
     embed_batch_size: int = 64
     taxonomy: Path = Field(PACKAGE_DIR / "themes" / "taxonomy.toml", description="Theme taxonomy file.")
-    theme_threshold: float = Field(0.31, description="Minimum cosine score for a theme to be assigned (chosen on the gold's dev split).")
-    theme_margin: float = Field(0.02, description="A theme is assigned only within this much of the paragraph's best theme score.")
-    theme_max_per_paragraph: int = 3
+    theme_threshold: float = Field(0.38, description="Minimum theme score (cosine plus keyword bonus) to assign a theme; chosen on the gold's dev split.")
+    theme_margin: float = Field(0.1, description="A theme is assigned only within this much of the paragraph's best theme score.")
+    theme_keyword_weight: float = Field(0.04, description="Score added per keyword match of a theme (at most 3 matches count).")
+    theme_max_per_paragraph: int = 2
     near_duplicate_threshold: float = Field(0.8, description="MinHash Jaccard for near-duplicate documents.")
     near_duplicate_containment: float = Field(0.9, description="Also a near duplicate: the shorter document's 5-grams this much inside the other's (a re-published copy with a new header or footer)...")
     near_duplicate_containment_floor: float = Field(0.6, description="...when their Jaccard is at least this (below it, never).")

@@ -67,7 +67,8 @@ class RunContext:
     def scorer(self):
         from govnlp.themes import ThemeScorer
 
-        return ThemeScorer(self.taxonomy, self.embedder.encode_texts, self.settings.theme_threshold, self.settings.theme_max_per_paragraph, self.settings.theme_margin)
+        return ThemeScorer(self.taxonomy, self.embedder.encode_texts, self.settings.theme_threshold, self.settings.theme_max_per_paragraph, self.settings.theme_margin,
+                           self.settings.theme_keyword_weight)
 
     @cached_property
     def reader(self):
@@ -102,7 +103,7 @@ class RunContext:
         if stage == "embed":
             return self.settings.embed_model
         if stage == "themes":
-            return f"{self.taxonomy.version}+{self.settings.embed_model}+t{self.settings.theme_threshold}+m{self.settings.theme_margin}+label-description"
+            return f"{self.taxonomy.version}+{self.settings.embed_model}+t{self.settings.theme_threshold}+m{self.settings.theme_margin}+k{self.settings.theme_keyword_weight}+n{self.settings.theme_max_per_paragraph}"
         raise ValueError(stage)
 
     @contextmanager
@@ -326,7 +327,8 @@ def sync_themes(ctx: RunContext) -> None:
 
 def themes_batch(ctx: RunContext, batch: list[ParagraphText]) -> int:
     ids, vectors = queries.vectors_for(ctx.con, [p.paragraph_id for p in batch], ctx.settings.embed_model)
-    scores = ctx.scorer.score(ids, vectors)
+    text_of = {p.paragraph_id: p.text for p in batch}
+    scores = ctx.scorer.score(ids, vectors, [text_of[i] for i in ids])
     with ctx.writer.transaction() as con:
         writes.write_paragraph_themes(con, ids, scores)
         writes.mark_annotated(con, ids, "themes", ctx.version("themes"), ctx.run_id)

@@ -49,7 +49,8 @@ def surface_name(text: str) -> str:
     text = text.strip(_QUOTES + " ,;:")
     text = re.sub(r"^(the|The|THE)\s+", "", text).strip(_QUOTES + " ")
     text = re.sub(r"['’]s?$", "", text)
-    return text.strip()
+    text = re.sub(r"\s*\([^)]*$", "", text)  # a span cut inside a parenthesis: "Company (", "Intelligence (AI"
+    return text.strip(" -–")
 
 
 @lru_cache(maxsize=1)
@@ -77,6 +78,54 @@ def strip_titles(name: str) -> str:
                 name = name[len(title) + 1 :].lstrip()
                 changed = True
     return name
+
+
+_MIDDLE_INITIAL = re.compile(r"(?<=\S) (?:[A-Z]\.){1,2}(?= \S)")
+_SUFFIX = re.compile(r",? (?:Jr\.?|Sr\.?|II|III|IV)$")
+
+
+def person_name(name: str) -> str:
+    """First name + surname, as the gold guide wants: no title, middle initial or suffix.
+
+    "President Donald J. Trump" -> "Donald Trump"; "Joseph R. Biden, Jr." -> "Joseph Biden".
+    """
+    name = strip_titles(name)
+    name = _SUFFIX.sub("", name)
+    name = _MIDDLE_INITIAL.sub("", name)
+    if name.isupper() and len(name) > 5:  # signature lines: "DONALD J. TRUMP"
+        name = name.title()
+    return name
+
+
+_LEADING_EDITION = re.compile(r"^(?:\d{4}|\d+(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)\s+", re.I)
+_PREFIXES = {"U.S.": "United States", "US": "United States", "U.N.": "United Nations", "UN": "United Nations"}
+
+
+def normalize_shape(name: str, label: str) -> tuple[str, str]:
+    """General spelling rules for names the alias table does not know.
+
+    Plural nationalities become the singular adjective ("Americans" -> "American"),
+    an edition number before an event is dropped ("2027 World ... Conference"),
+    "the Government of Sweden" is the country, "Departments of Energy" the one
+    department, "U.S."/"U.N." before an organization is written out, and
+    "the Indo-Pacific region" is the region.
+    """
+    if label == "NORP" and re.fullmatch(r"[A-Z][a-z]+[^s]s", name):
+        name = name[:-1]
+    if label in ("EVENT", "LAW"):
+        name = _LEADING_EDITION.sub("", name)
+    if label == "ORG" and (m := re.fullmatch(r"(?:Government|Kingdom|Republic) of (?:the )?([A-Z][\w ]+)", name)):
+        known = alias_table().by_key.get(match_key(m.group(1)))
+        return (known.name, known.label) if known else (m.group(1), "GPE")
+    if label == "ORG" and name.startswith("Departments of "):
+        name = "Department of " + name[len("Departments of "):]
+    if label == "ORG":
+        first, _, rest = name.partition(" ")
+        if first in _PREFIXES and rest[:1].isupper():
+            name = f"{_PREFIXES[first]} {rest}"
+    if name.endswith(" region") and label in ("LOC", "ORG", "GPE"):
+        name, label = name[: -len(" region")], "LOC"
+    return name, label
 
 
 def entity_id(canonical_name: str, label: str) -> str:
@@ -107,7 +156,10 @@ class DocumentContext:
         return hits[0] if len(hits) == 1 else None
 
     def expand_short_form(self, name: str, label: str) -> Resolved | None:
+        """A multi-word prefix of one longer name ("Section 232"); one word ("National") is too vague."""
         key = match_key(name)
+        if " " not in key:
+            return None
         hits = [r for r in self.full_names.get(label, []) if match_key(r.canonical_name).startswith(key + " ")]
         return hits[0] if len(hits) == 1 else None
 
@@ -123,8 +175,13 @@ def canonicalize(text: str, label: str, context: DocumentContext) -> Resolved | 
         return None  # "Promoting AI": a heading, not a person
     known = table.by_key.get(key)
     if known is None and label == "PERSON":
-        name = strip_titles(name)
+        name = person_name(name)
         known = table.by_key.get(match_key(name))
+    elif known is None:
+        name, label = normalize_shape(name, label)
+        known = table.by_key.get(match_key(name))
+    if not name or match_key(name) in table.never:
+        return None
     if known is not None:
         resolved = Resolved(known.name, known.label)
     elif label == "PERSON" and " " not in name and (person := context.person_for_token(name)):
