@@ -8,8 +8,9 @@ from pathlib import Path
 from prefect import flow
 from prefect.runtime import flow_run
 
-from flows.tasks import finish, run_ingest, run_model_stages
-from govnlp import steps
+from flows.tasks import finish, ingest_batch, run_ingest, run_model_stages
+from govnlp import cancel, progress, steps
+from govnlp.fetch import load_sources
 from govnlp.settings import MODEL_STAGES, load_settings, resolve_stages
 
 
@@ -21,18 +22,38 @@ def backfill_flow(
     source: str | None = None,
     warehouse: str | None = None,
 ) -> dict:
-    """Without filters every stored document is re-processed; ``source`` also ingests its new files."""
+    """Without filters every stored document is re-processed.
+
+    ``source``: a folder (with ``ingest``: its new files too), a URL prefix or a
+    web source's name (with ``ingest``: its archived pages re-extracted from
+    the raw store, no network; changed extraction becomes a new version).
+    """
     settings = load_settings(warehouse=warehouse)
     stages = resolve_stages(stages or list(MODEL_STAGES))
     params = {"stages": stages, "since": since, "until": until, "source": source}
+    web_source = next((s.name for s in load_sources(settings.sources_file) if s.name == source and s.is_web), None)
+    is_url = bool(source) and source.startswith(("http://", "https://"))
 
     def work() -> dict:
         with steps.open_run(settings, "backfill", stages, [source] if source else [], params, flow_run.get_id()) as ctx:
-            if "ingest" in stages and source:
+            if "ingest" in stages and (web_source or is_url):
+                reextract(ctx, None if web_source else source, web_source)
+            elif "ingest" in stages and source:
                 run_ingest(ctx, [Path(source)])
-            doc_ids = steps.backfill_scope(ctx, since, until, source)
+            doc_ids = steps.backfill_scope(ctx, since, until, None if web_source else source, web_source)
             steps.forget(ctx, doc_ids, [s for s in stages if s in MODEL_STAGES])
             run_model_stages(ctx, stages, doc_ids)
         return ctx.summary()
 
     return finish(work)
+
+
+def reextract(ctx, url_prefix, source_name) -> None:
+    files, errors = steps.archived_files(ctx, url_prefix, source_name)
+    with ctx.timed("ingest"), progress.track("re-extract", len(files)) as advance:
+        for i, batch in enumerate(steps.batched(files, ctx.settings.ingest_batch_files) if files else [[]]):
+            cancel.check()
+            ingest_batch(ctx, batch, errors if i == 0 else [])
+            advance(len(batch))
+    steps.refresh_keyword_index(ctx)
+    ctx.publish()

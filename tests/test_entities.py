@@ -71,3 +71,37 @@ def test_offsets_point_at_the_surface_text(extractor):
     paras = [ParagraphText("p", "d", 0, text, "h")]
     mentions, _ = extractor.extract(paras)
     assert mentions and all(text[m.start_char:m.end_char] == m.text for m in mentions)
+
+
+def test_canonical_shapes_follow_the_gold_guide():
+    ctx = DocumentContext()
+    assert canonicalize("President Donald J. Trump", "PERSON", ctx).canonical_name == "Donald Trump"
+    assert canonicalize("Joseph R. Biden, Jr.", "PERSON", ctx).canonical_name == "Joseph Biden"
+    assert canonicalize("Biden", "PERSON", ctx).canonical_name == "Joseph Biden"  # surname -> full name in this document
+    assert canonicalize("Americans", "NORP", ctx).canonical_name == "American"
+    assert canonicalize("Chinese", "NORP", ctx).canonical_name == "Chinese"
+    gov = canonicalize("the Government of Sweden", "ORG", ctx)
+    assert (gov.canonical_name, gov.label) == ("Sweden", "GPE")
+    assert canonicalize("U.S. Trade and Development Agency", "ORG", ctx).canonical_name == "United States Trade and Development Agency"
+    assert canonicalize("2027 World Radiocommunication Conference", "EVENT", ctx).canonical_name == "World Radiocommunication Conference"
+    assert canonicalize("Abu Dhabi National Oil Company (", "ORG", ctx).canonical_name == "Abu Dhabi National Oil Company"
+    assert canonicalize("Chair of the", "ORG", ctx) is None  # a span cut mid-phrase
+
+
+def test_surname_without_full_name_stays_as_written():
+    ctx = DocumentContext()
+    assert canonicalize("President Biden", "PERSON", ctx).canonical_name == "Biden"
+    assert canonicalize("Executive Order", "LAW", ctx) is None  # generic back-reference
+
+
+def test_rules_for_acts_administrations_and_compounds(extractor):
+    mentions, _ = _run(
+        extractor,
+        "We passed the CHIPS and Science Act, and the Trump Administration invoked Section 232 of the Trade Expansion Act of 1962.",
+        "The Order builds on U.S.-UK work under the Executive Order.",
+    )
+    names = {(name, label) for _, name, label, _ in mentions}
+    assert ("CHIPS and Science Act", "LAW") in names and ("Trump Administration", "ORG") in names
+    assert ("Section 232 of the Trade Expansion Act of 1962", "LAW") in names
+    assert ("United States", "GPE") in names and ("United Kingdom", "GPE") in names
+    assert not any(label == "LAW" and "Order" in name for name, label in names)

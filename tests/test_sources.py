@@ -244,3 +244,18 @@ def _completed_runs(warehouse: Path) -> int:
         return query(warehouse, "SELECT count(*) FROM runs WHERE status = 'completed' AND flow = 'source'")[0][0]
     except duckdb.Error:
         return 0
+
+
+def test_a_backfill_re_extracts_web_pages_from_the_raw_store_without_the_network(site, env, polled):
+    """The server is not asked for anything: the bodies come from the raw store."""
+    _, server = site
+    mark = len(server.requests)
+    before = query(polled["warehouse"], "SELECT count(*) FROM documents")[0][0]
+    result = govnlp(env, "backfill", "--stages", "ingest", "--source", server.url + "/", "-w", str(polled["warehouse"]))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert len(server.requests) == mark  # no request at all
+    import json
+
+    counts = json.loads(query(polled["warehouse"], "SELECT counts FROM runs ORDER BY started_at DESC LIMIT 1")[0][0])
+    assert counts["archived_pages"] == 30 and counts.get("errors", 0) == 1  # the page with no article text is rejected again
+    assert query(polled["warehouse"], "SELECT count(*) FROM documents")[0][0] == before  # same extraction: nothing new

@@ -135,7 +135,7 @@ def backfill(
     stages: Annotated[str, typer.Option(help="Stages to re-run over stored documents: entities,quotes,embed,themes (ingest needs --source).")] = "entities,quotes,embed,themes",
     since: Annotated[Optional[datetime], typer.Option(formats=["%Y-%m-%d"], help="Only documents published on or after this date.")] = None,
     until: Annotated[Optional[datetime], typer.Option(formats=["%Y-%m-%d"], help="Only documents published on or before this date.")] = None,
-    source: Annotated[Optional[Path], typer.Option(help="Only documents from files under this folder or file.")] = None,
+    source: Annotated[Optional[str], typer.Option(help="Only documents from this folder or file, URL prefix, or web source (name); with --stages ingest a web source's archived pages are re-extracted from the raw store, without the network.")] = None,
     warehouse: WarehouseOpt = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:

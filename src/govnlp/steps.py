@@ -250,6 +250,23 @@ def poll_web_source(ctx: RunContext, source, advance=None, on_targets=None):
     return poll, intake
 
 
+def archived_files(ctx: RunContext, url_prefix: str | None, source_name: str | None) -> tuple[list[SourceFile], list[IngestError]]:
+    """Fetched pages as files from the raw store, for re-extraction without the network."""
+    from govnlp.fetch import RawStore
+
+    store = RawStore(ctx.settings.raw_store)
+    files, errors = [], []
+    for url, sha in queries.archived_pages(ctx.con, url_prefix, source_name):
+        path = store.locate(sha)
+        if path is None:
+            errors.append(IngestError(url, sha, "archive_missing", f"the raw store {store.root} has no body {sha} for {url}", stage="fetch"))
+            continue
+        stat = path.stat()
+        files.append(SourceFile(str(path), url, sha, stat.st_size, stat.st_mtime))
+    ctx.counts.update(archived_pages=len(files))
+    return files, errors
+
+
 def web_batches(intake, source_name: str, size: int) -> Iterator[tuple[list[SourceFile], list[IngestError], WebBatch]]:
     """Ingest batches of fetched pages; each page's request row travels with its file (one transaction),
     the other rows and the errors with the first batch."""
@@ -346,12 +363,13 @@ def document_themes(ctx: RunContext) -> int:
     return len(doc_ids)
 
 
-def backfill_scope(ctx: RunContext, since, until, source: str | None) -> list[str] | None:
-    """doc_ids picked by publication date and source path; None (every document) without filters."""
-    if since is None and until is None and source is None:
+def backfill_scope(ctx: RunContext, since, until, source: str | None, web_source: str | None = None) -> list[str] | None:
+    """doc_ids picked by publication date and source (a path, a URL prefix, or a web source's name); None: every document."""
+    if since is None and until is None and source is None and web_source is None:
         ctx.counts.update(selected_documents=queries.summary(ctx.con)["documents"])
         return None
-    doc_ids = queries.select_documents(ctx.con, since, until, Path(source).absolute().as_uri() if source else None)
+    prefix = (source if source.startswith(("http://", "https://")) else Path(source).absolute().as_uri()) if source else None
+    doc_ids = queries.select_documents(ctx.con, since, until, prefix, web_source)
     ctx.counts.update(selected_documents=len(doc_ids))
     return doc_ids
 

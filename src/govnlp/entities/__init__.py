@@ -13,29 +13,88 @@ import importlib.metadata
 from itertools import groupby
 from pathlib import Path
 
-from govnlp.entities.canonical import DocumentContext, alias_table, canonicalize, entity_id, surface_name
+from govnlp.entities.canonical import DocumentContext, alias_table, canonicalize, entity_id, match_key, surface_name
 from govnlp.records import ENTITY_LABELS, Entity, Mention, ParagraphText
 
 _CAP = r"^([A-Z][\w+’'.-]*|AI\+?|\d{4}|-|&)$"
+_WORD = r"^([A-Z][\w+’'.-]*|AI\+?|&)$"
+_INNER = r"^([A-Z][\w+’'.-]*|AI\+?|\d{4}|-|&|and)$"  # "CHIPS and Science Act", "Belt and Road ... Plan"
 _LAW_HEADS = ["initiative", "plan", "compact", "pact", "agenda", "framework", "declaration", "resolution", "strategy",
-              "act", "principles", "convention", "recommendation", "recommendations", "charter", "roadmap", "order", "accord", "treaty"]
+              "act", "principles", "convention", "recommendation", "recommendations", "charter", "roadmap", "accord",
+              "accords", "treaty", "agreement", "programme", "program", "guidelines"]
+# A memorandum is named only with its topic ("Memorandum on AI"); "the Order", "an Executive Order on AI" are
+# back-references or descriptions, so "order" is no head at all.
+_LAW_TITLED_HEADS = ["memorandum"]
 _EVENT_HEADS = ["summit", "conference", "forum", "dialogue", "workshop", "seminar", "symposium", "expo", "week", "meeting", "session", "sessions"]
-_DETERMINERS = ["the", "a", "an", "this", "that", "these", "its", "our", "their", "his", "her", "china's", "in", "on", "at", "as", "by", "for"]
+_DETERMINERS = ["the", "a", "an", "this", "that", "these", "its", "our", "their", "his", "her", "china's", "in", "on", "at", "as", "by", "for",
+                # capitalized sentence openers: "During National Family Week" names "National Family Week"
+                "during", "under", "through", "with", "after", "before", "since", "following", "today", "and", "another", "new"]
+_MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"]
+_PREPS = ["on", "for", "of", "in"]
+_ORG_HEADS = ["office", "agency", "corporation", "department", "commission", "council", "institute", "bureau",
+              "administration", "service", "board", "mission", "fund", "center", "centre"]
 
 
-def _head_patterns(label: str, heads: list[str]) -> list[dict]:
+def _head_patterns(label: str, heads: list[str], titled_only: bool = False) -> list[dict]:
+    """Capitalized names ending in a head noun ("... Action Plan"), optionally with a topic ("... on AI")."""
     first = {"TEXT": {"REGEX": _CAP}, "LOWER": {"NOT_IN": _DETERMINERS + heads}}
-    inner = {"TEXT": {"REGEX": _CAP}, "OP": "*"}
+    # no head inside: "the X Act and the Y Act" are two names, not one
+    inner = {"TEXT": {"REGEX": _INNER}, "LOWER": {"NOT_IN": heads}, "OP": "*"}
     head = {"LOWER": {"IN": heads}, "IS_TITLE": True}
-    tail_word = {"TEXT": {"REGEX": _CAP}, "OP": "+"}
+    # no bare year or month: "... on AI in 2019", "... Summit in September" end before it
+    tail_word = {"TEXT": {"REGEX": _WORD}, "LOWER": {"NOT_IN": _MONTHS}, "OP": "+"}
+    prep = {"LOWER": {"IN": _PREPS}}
+    the = {"LOWER": "the", "OP": "?"}
     base = [first, inner, head]
+    topic = [prep, the, tail_word]
+    shapes = [
+        # "... Initiative on AI", "Political Declaration on the Military Use of AI", "... Plan for Good and for All"
+        [*base, *topic],
+        [*base, *topic, prep, the, tail_word],
+        [*base, prep, tail_word, {"LOWER": "and"}, {"LOWER": {"IN": ["for", "of", "on"]}, "OP": "?"}, tail_word],
+        # the head first: "Workshop on AI Capacity Building", "Agreement on Science and Technology Cooperation"
+        [head, *topic],
+        [head, *topic, {"LOWER": "and"}, tail_word],
+        # a listed topic: "Agreement on Reciprocal, Fair and Balanced Trade", "Forum on Science, Technology and ..."
+        [*base, *topic, {"TEXT": ","}, tail_word, {"LOWER": "and"}, tail_word],
+        [head, *topic, {"TEXT": ","}, tail_word, {"LOWER": "and"}, tail_word],
+        [head, *topic, {"TEXT": ","}, tail_word, {"LOWER": "and"}, tail_word, prep, the, tail_word],
+        [*base, *topic, {"TEXT": ","}, tail_word, {"LOWER": "and"}, tail_word, prep, the, tail_word],
+        # an official year after the name: "AI Impact Summit 2026", "... Act of 2020"
+        [*base, {"TEXT": {"REGEX": r"^\d{4}$"}}],
+        [*base, {"LOWER": "of"}, {"TEXT": {"REGEX": r"^\d{4}$"}}],
+    ]
+    if not titled_only:
+        shapes += [
+            base,
+            # "Engineering Capacity Building for Africa Programme"
+            [first, inner, prep, {"TEXT": {"REGEX": _CAP}, "OP": "+"}, head],
+        ]
+    return [{"label": label, "pattern": shape, "id": "rule"} for shape in shapes]
+
+
+def _special_patterns() -> list[dict]:
+    """Shapes of names the head rules miss."""
+    cap = {"TEXT": {"REGEX": _CAP}}
+    year = [{"LOWER": "of"}, {"TEXT": {"REGEX": r"^\d{4}$"}}]
+    statute = [{"LOWER": "the"}, cap, {"TEXT": {"REGEX": _INNER}, "OP": "*"}, {"TEXT": "Act"}]
+    org_prefix = {"TEXT": {"IN": ["U.S.", "US", "U.N.", "UN"]}}
+    org_head = {"LOWER": {"IN": _ORG_HEADS}, "IS_TITLE": True}
     return [
-        {"label": label, "pattern": base, "id": "rule"},
-        # "... Initiative on AI", "... Dialogue on AI Governance", "... Plan for Good and for All"
-        {"label": label, "pattern": [*base, {"LOWER": {"IN": ["on", "for", "of", "in"]}}, tail_word], "id": "rule"},
-        {"label": label, "pattern": [*base, {"LOWER": {"IN": ["on", "for", "of", "in"]}}, {"LOWER": "the"}, tail_word], "id": "rule"},
-        {"label": label, "pattern": [*base, {"LOWER": {"IN": ["on", "for", "of", "in"]}}, tail_word,
-                                     {"LOWER": "and"}, {"LOWER": {"IN": ["for", "of", "on"]}, "OP": "?"}, tail_word], "id": "rule"},
+        # "Section 232 of the Trade Expansion Act of 1962"
+        {"label": "LAW", "pattern": [{"LOWER": "section"}, {"LIKE_NUM": True}, {"LOWER": "of"}, *statute], "id": "rule"},
+        {"label": "LAW", "pattern": [{"LOWER": "section"}, {"LIKE_NUM": True}, {"LOWER": "of"}, *statute, *year], "id": "rule"},
+        # "Executive Order 14179"
+        {"label": "LAW", "pattern": [{"TEXT": "Executive"}, {"TEXT": "Order"}, {"TEXT": {"REGEX": r"^\d{4,6}$"}}], "id": "rule"},
+        # "the Trump Administration", "the Biden-Harris Administration" (a lowercase "administration" is not a name)
+        {"label": "ORG", "pattern": [{"TEXT": {"REGEX": r"^[A-Z][a-z]+(-[A-Z][a-z]+)?$"}, "ENT_TYPE": "", "LOWER": {"NOT_IN": ["my", "this", "the", "our", "last", "previous", "federal", "current", "new", "prior"]}},
+                                     {"TEXT": "Administration"}], "id": "rule"},
+        {"label": "ORG", "pattern": [cap, {"TEXT": "-"}, cap, {"TEXT": "Administration"}], "id": "rule"},
+        {"label": "ORG", "pattern": [cap, {"TEXT": "Administration"}, {"LOWER": "of"}, {"TEXT": {"REGEX": _INNER}, "OP": "+"}], "id": "rule"},
+        # "U.S. Trade and Development Agency", "U.N. Office for Digital and Emerging Technologies"
+        {"label": "ORG", "pattern": [org_prefix, {"TEXT": {"REGEX": _INNER}, "OP": "*"}, org_head], "id": "rule"},
+        {"label": "ORG", "pattern": [org_prefix, {"TEXT": {"REGEX": _INNER}, "OP": "*"}, org_head, {"LOWER": {"IN": _PREPS}},
+                                     {"TEXT": {"REGEX": _INNER}, "OP": "+"}], "id": "rule"},
     ]
 
 
@@ -46,7 +105,8 @@ def ruler_patterns() -> list[dict]:
         for alias in sorted({*e.aliases, e.name})
         if len(alias) > 2 or alias.isupper()
     ]
-    patterns += _head_patterns("LAW", _LAW_HEADS) + _head_patterns("EVENT", _EVENT_HEADS)
+    patterns += _head_patterns("LAW", _LAW_HEADS) + _head_patterns("LAW", _LAW_TITLED_HEADS, titled_only=True)
+    patterns += _head_patterns("EVENT", _EVENT_HEADS) + _special_patterns()
     return patterns
 
 
@@ -58,6 +118,33 @@ def pipeline_version(model: str) -> str:
         package_version = "unknown"
     rules_digest = hashlib.sha256((alias_table().source_text + repr(ruler_patterns())).encode()).hexdigest()[:10]
     return f"{model}-{package_version}+rules-{rules_digest}"
+
+
+def _compound_parts(text: str) -> list[tuple[str, int]]:
+    """Known names inside a hyphenated compound that is not itself a known name, with their offsets."""
+    table = alias_table()
+    if "-" not in text or " " in text or match_key(text) in table.by_key:
+        return []
+    parts, offset = [], 0
+    for piece in text.split("-"):
+        if match_key(piece) in table.by_key and piece[:1].isupper():
+            parts.append((piece, offset))
+        offset += len(piece) + 1
+    return parts
+
+
+def _looks_like_heading(ent) -> bool:
+    """A model span that is a heading or a list of topics, not a name.
+
+    "Building American AI Infrastructure" starts with a verb; "Innovation,
+    Infrastructure" is a comma list. Real names with commas come from the
+    alias table or the ruler, which this check does not touch.
+    """
+    if "*" in ent.text:  # markdown emphasis never belongs to a name
+        return True
+    if ent.label_ not in ("ORG", "LAW", "EVENT", "PERSON"):
+        return False
+    return ent[0].tag_ == "VBG" or ("," in ent.text and ent.label_ != "PERSON")
 
 
 class EntityExtractor:
@@ -83,9 +170,18 @@ class EntityExtractor:
             group = list(group)
             for para, sdoc in group:
                 for ent in sdoc.ents:
+                    if not ent.ent_id_ and _looks_like_heading(ent):
+                        continue
+                    if parts := _compound_parts(ent.text):  # "U.S.-UK", "U.S.-led": each known name on its own
+                        for part, offset in parts:
+                            known = alias_table().by_key[match_key(part)]
+                            start = ent.start_char + offset
+                            self._add(para, part, known.label, start, start + len(part), "rule", context, mentions, entities)
+                        continue
                     self._add(para, ent.text, ent.label_, ent.start_char, ent.end_char, "rule" if ent.ent_id_ else "model", context, mentions, entities)
             for para, sdoc in group:  # second pass: bare surnames the model missed
                 self._add_surnames(para, sdoc, context, mentions, entities)
+                self._add_capitalized_places(para, sdoc, context, mentions, entities)
         return mentions, entities
 
     def _add(self, para, text, label, start, end, method, context, mentions, entities) -> None:
@@ -115,3 +211,16 @@ class EntityExtractor:
             entities.setdefault(eid, Entity(eid, person.canonical_name, "PERSON")).aliases.add(token.text)
             mentions.append(Mention(para.paragraph_id, eid, token.text, "PERSON", start, end, "coref"))
             taken.append((start, end))
+
+    def _add_capitalized_places(self, para, sdoc, context, mentions, entities) -> None:
+        """Known countries in all-caps headings ("LIBERATING AMERICA FROM ..."), which the model does not tag."""
+        taken = [(m.start_char, m.end_char) for m in mentions if m.paragraph_id == para.paragraph_id]
+        table = alias_table()
+        for token in sdoc:
+            known = table.by_key.get(match_key(token.text)) if token.text.isupper() and len(token.text) >= 4 else None
+            if known is None or known.label != "GPE":
+                continue
+            start, end = token.idx, token.idx + len(token.text)
+            if not any(s < end and start < e for s, e in taken):
+                self._add(para, token.text, "GPE", start, end, "rule", context, mentions, entities)
+                taken.append((start, end))

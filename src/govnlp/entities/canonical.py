@@ -46,8 +46,8 @@ def match_key(text: str) -> str:
 def surface_name(text: str) -> str:
     """The mention as a name: no enumerator, quotes, leading 'the' or trailing possessive."""
     text = _ENUMERATOR.sub("", " ".join(text.split()))
-    text = text.strip(_QUOTES + " ,;:")
-    text = re.sub(r"^(the|The|THE)\s+", "", text).strip(_QUOTES + " ")
+    text = text.strip(_QUOTES + " ,;:[]")  # "[Tech Corps](...)": markdown link brackets are not part of a name
+    text = re.sub(r"^(the|The|THE|a|an)\s+", "", text).strip(_QUOTES + " ")
     text = re.sub(r"['’]s?$", "", text)
     text = re.sub(r"\s*\([^)]*$", "", text)  # a span cut inside a parenthesis: "Company (", "Intelligence (AI"
     return text.strip(" -–")
@@ -89,15 +89,15 @@ def person_name(name: str) -> str:
 
     "President Donald J. Trump" -> "Donald Trump"; "Joseph R. Biden, Jr." -> "Joseph Biden".
     """
-    name = strip_titles(name)
-    name = _SUFFIX.sub("", name)
-    name = _MIDDLE_INITIAL.sub("", name)
     if name.isupper() and len(name) > 5:  # signature lines: "DONALD J. TRUMP"
         name = name.title()
-    return name
+    name = strip_titles(name)
+    name = _SUFFIX.sub("", name)
+    return _MIDDLE_INITIAL.sub("", name)
 
 
 _LEADING_EDITION = re.compile(r"^(?:\d{4}|\d+(?:st|nd|rd|th)|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth)\s+", re.I)
+_LAW_WORDS = {"act", "treaty", "convention", "memorandum", "accords", "accord", "agreement", "declaration", "charter", "compact"}
 _PREFIXES = {"U.S.": "United States", "US": "United States", "U.N.": "United Nations", "UN": "United Nations"}
 
 
@@ -110,10 +110,14 @@ def normalize_shape(name: str, label: str) -> tuple[str, str]:
     department, "U.S."/"U.N." before an organization is written out, and
     "the Indo-Pacific region" is the region.
     """
+    if label == "NORP":
+        name = re.sub(r"^(?:un|anti|pro|non)-(?=[A-Z])", "", name)  # "un-American" mentions the nationality
     if label == "NORP" and re.fullmatch(r"[A-Z][a-z]+[^s]s", name):
         name = name[:-1]
     if label in ("EVENT", "LAW"):
         name = _LEADING_EDITION.sub("", name)
+    if label == "ORG" and name.split()[-1].casefold() in _LAW_WORDS:  # "National Security Memorandum" tagged ORG
+        label = "LAW"
     if label == "ORG" and (m := re.fullmatch(r"(?:Government|Kingdom|Republic) of (?:the )?([A-Z][\w ]+)", name)):
         known = alias_table().by_key.get(match_key(m.group(1)))
         return (known.name, known.label) if known else (m.group(1), "GPE")
@@ -171,7 +175,7 @@ def canonicalize(text: str, label: str, context: DocumentContext) -> Resolved | 
     key = match_key(name)
     if not key or key in table.never or not any(ch.isupper() for ch in name) or "/" in name:
         return None
-    if label == "PERSON" and any(match_key(w) in table.never or not w[:1].isupper() for w in name.split()):
+    if label == "PERSON" and any(match_key(w) in table.never or not w[:1].isupper() for w in person_name(name).split()):
         return None  # "Promoting AI": a heading, not a person
     known = table.by_key.get(key)
     if known is None and label == "PERSON":
@@ -180,14 +184,14 @@ def canonicalize(text: str, label: str, context: DocumentContext) -> Resolved | 
     elif known is None:
         name, label = normalize_shape(name, label)
         known = table.by_key.get(match_key(name))
-    if not name or match_key(name) in table.never:
-        return None
+    if not name or match_key(name) in table.never or re.search(r"\s(?:of|the|and|for|on|in|to)$", name):
+        return None  # a span the model cut mid-phrase: "Chair of the", "Tarun Chhabra and"
     if known is not None:
         resolved = Resolved(known.name, known.label)
     elif label == "PERSON" and " " not in name and (person := context.person_for_token(name)):
         resolved = person
-    elif label != "PERSON" and " " not in name and (person := context.person_for_token(name)):
-        resolved = person  # "Wang" tagged ORG after "Wang Yi"
+    elif label != "PERSON" and (person := context.person_for_token(strip_titles(name))):
+        resolved = person  # "Wang" tagged ORG after "Wang Yi"; "General Eisenhower" after "Dwight Eisenhower"
     elif (longer := context.expand_short_form(name, label)) is not None:
         resolved = longer
     else:

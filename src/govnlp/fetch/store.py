@@ -44,8 +44,10 @@ class RawStore:
         path = self.path_for(sha256, kind)
         return path.read_bytes() if path.exists() else None
 
+    def locate(self, sha256: str) -> Path | None:
+        """The stored file with this hash, whatever kind it was stored as."""
+        return next(iter((self.root / sha256[:2]).glob(f"{sha256}.*")), None)
+
     def find(self, sha256: str) -> bytes | None:
-        """The body with this hash, whatever kind it was stored as."""
-        for path in (self.root / sha256[:2]).glob(f"{sha256}.*"):
-            return path.read_bytes()
-        return None
+        path = self.locate(sha256)
+        return path.read_bytes() if path else None

@@ -46,8 +46,9 @@ def document_signatures(con) -> Iterator[tuple[str, list[int], int]]:
         yield from rows
 
 
-def select_documents(con, since: date | None = None, until: date | None = None, source: str | None = None) -> list[str]:
-    """doc_ids filtered by publication date range and source path prefix (backfill scope)."""
+def select_documents(con, since: date | None = None, until: date | None = None, source: str | None = None,
+                     fetched_by: str | None = None) -> list[str]:
+    """doc_ids filtered by publication date range, source URI prefix and the web source that fetched them (backfill scope)."""
     where, params = ["TRUE"], []
     if since:
         where.append("published_on >= ?")
@@ -58,6 +59,9 @@ def select_documents(con, since: date | None = None, until: date | None = None, 
     if source:
         where.append("starts_with(source_uri, ?)")
         params.append(source)
+    if fetched_by:
+        where.append("source_uri IN (SELECT url FROM fetches WHERE source_name = ?)")
+        params.append(fetched_by)
     return [r[0] for r in con.execute(f"SELECT doc_id FROM documents WHERE {' AND '.join(where)} ORDER BY doc_id", params).fetchall()]
 
 
@@ -245,3 +249,17 @@ def latest_versions(con, uris: Sequence[str]) -> dict[tuple[str, int], str]:
             f"""SELECT source_uri, record_index, arg_max(doc_id, ingested_at) FROM documents
                 WHERE source_uri IN (SELECT k FROM {keys}) GROUP BY 1, 2"""
         ).fetchall()}
+
+
+def archived_pages(con, url_prefix: str | None = None, source_name: str | None = None) -> list[tuple[str, str]]:
+    """(url, sha256 of its newest stored body) of fetched pages, for re-extraction from the raw store."""
+    where, params = ["role = 'page'", "content_sha256 IS NOT NULL", "outcome IN ('new', 'new_version', 'unchanged')"], []
+    if url_prefix:
+        where.append("starts_with(url, ?)")
+        params.append(url_prefix)
+    if source_name:
+        where.append("source_name = ?")
+        params.append(source_name)
+    return con.execute(
+        f"SELECT url, arg_max(content_sha256, fetched_at) FROM fetches WHERE {' AND '.join(where)} GROUP BY url ORDER BY url", params
+    ).fetchall()
