@@ -259,3 +259,17 @@ def test_a_backfill_re_extracts_web_pages_from_the_raw_store_without_the_network
     counts = json.loads(query(polled["warehouse"], "SELECT counts FROM runs ORDER BY started_at DESC LIMIT 1")[0][0])
     assert counts["archived_pages"] == 30 and counts.get("errors", 0) == 1  # the page with no article text is rejected again
     assert query(polled["warehouse"], "SELECT count(*) FROM documents")[0][0] == before  # same extraction: nothing new
+
+
+def test_sources_deployments_writes_a_prefect_yaml_for_a_server(env, tmp_path):
+    import yaml
+
+    sources_file = tmp_path / "sources.toml"
+    sources_file.write_text('[[source]]\nname = "wh"\nkind = "feed"\nlocation = "https://www.whitehouse.gov/feed/"\nschedule = "15 * * * *"\n'
+                            '[[source]]\nname = "manual"\nkind = "urls"\nlocation = "urls.txt"\n', encoding="utf-8")
+    out = tmp_path / "prefect.yaml"
+    result = govnlp({**env, "GOVNLP_SOURCES_FILE": str(sources_file)}, "sources", "deployments", "--output", str(out))
+    assert result.returncode == 0, result.stderr
+    spec = yaml.safe_load(out.read_text())
+    assert [(d["name"], d["entrypoint"], d["schedules"], d["parameters"]["source"]) for d in spec["deployments"]] == [
+        ("source-wh", "flows/sources.py:source_flow", [{"cron": "15 * * * *"}], "wh")]
