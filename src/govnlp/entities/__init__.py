@@ -9,6 +9,7 @@ links bare surnames to the full name given earlier in the document.
 from __future__ import annotations
 
 import hashlib
+import re
 import importlib.metadata
 from itertools import groupby
 from pathlib import Path
@@ -29,6 +30,7 @@ _EVENT_HEADS = ["summit", "conference", "forum", "dialogue", "workshop", "semina
 _DETERMINERS = ["the", "a", "an", "this", "that", "these", "its", "our", "their", "his", "her", "china's", "in", "on", "at", "as", "by", "for",
                 # capitalized sentence openers: "During National Family Week" names "National Family Week"
                 "during", "under", "through", "with", "after", "before", "since", "following", "today", "and", "another", "new"]
+_NATIONALITY = r"[A-Z][a-z]+(?:an|ese|ish)"
 _MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"]
 _PREPS = ["on", "for", "of", "in"]
 _ORG_HEADS = ["office", "agency", "corporation", "department", "commission", "council", "institute", "bureau",
@@ -171,6 +173,9 @@ class EntityExtractor:
             for para, sdoc in group:
                 for ent in sdoc.ents:
                     if not ent.ent_id_ and _looks_like_heading(ent):
+                        for tok in ent:  # "Building American AI Infrastructure": the nationality is still named
+                            if tok.tag_ in ("JJ", "NNP", "NNPS") and re.fullmatch(_NATIONALITY, tok.text):
+                                self._add(para, tok.text, "NORP", tok.idx, tok.idx + len(tok.text), "model", context, mentions, entities)
                         continue
                     if parts := _compound_parts(ent.text):  # "U.S.-UK", "U.S.-led": each known name on its own
                         for part, offset in parts:
