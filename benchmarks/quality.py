@@ -149,14 +149,23 @@ def _doc_paragraphs(con, uri: str, record: int) -> list[tuple[str, str, str]]:
 
 
 def _match(paragraphs, text: str):
-    """(canonical paragraph id, offset of the gold text in it, exact?) or None."""
+    """Where a gold paragraph is in the pipeline's paragraphs: [(canonical paragraph id, offset of the gold text in it or None)].
+
+    Exact or contained first (offsets valid, spans scored); else the pipeline
+    paragraphs lying inside the gold text when they cover most of it (the
+    pipeline split the paragraph: names and themes scored, spans not); else None.
+    """
     for _, canonical, ptext in paragraphs:
         if ptext == text:
-            return canonical, 0, True
+            return [(canonical, 0)]
     for _, canonical, ptext in paragraphs:
         at = ptext.find(text)
         if at >= 0:
-            return canonical, at, False
+            return [(canonical, at)]
+    flat = " ".join(text.split())
+    inside = [(canonical, " ".join(ptext.split())) for _, canonical, ptext in paragraphs if len(ptext) >= 20 and " ".join(ptext.split()) in flat]
+    if inside and sum(len(t) for _, t in inside) >= 0.8 * len(flat):
+        return [(canonical, None) for canonical, _ in inside]
     return None
 
 
@@ -167,20 +176,22 @@ def score_annotations(con, rows: list[dict], where: dict, settings) -> dict:
         mentions.setdefault(pid, []).append((start, end, label, name))
     for pid, theme in con.execute("SELECT paragraph_id, theme_id FROM paragraph_themes WHERE assigned").fetchall():
         themes.setdefault(pid, set()).add(theme)
-    ent_pairs, span_pairs, theme_pairs, unmatched = {"all": [], "test": []}, [], [], 0
+    ent_pairs, span_pairs, theme_pairs, unmatched, split_paragraphs = {"all": [], "test": []}, [], [], 0, 0
     for row in rows:
         gold_ents = {(e["canonical"], e["type"]) for e in row["entities"]}
         gold_spans = {(e["start"], e["end"], e["type"]) for e in row["entities"]}
-        hit = _match(_doc_paragraphs(con, where["main"][row["doc"]], row.get("record", 0)), row["paragraph"])
-        if hit is None:
+        hits = _match(_doc_paragraphs(con, where["main"][row["doc"]], row.get("record", 0)), row["paragraph"])
+        pred_ents, pred_spans, pred_themes = set(), set(), set()
+        if hits is None:
             unmatched += 1
-            pred_ents, pred_spans, pred_themes = set(), set(), set()
-        else:
-            canonical, offset, _ = hit
-            found = [m for m in mentions.get(canonical, []) if offset <= m[0] and m[1] <= offset + len(row["paragraph"])]
-            pred_ents = {(name, label) for _, _, label, name in found}
-            pred_spans = {(s - offset, e - offset, label) for s, e, label, _ in found}
-            pred_themes = themes.get(canonical, set())
+        for canonical, offset in hits or []:
+            found = [m for m in mentions.get(canonical, []) if offset is None or (offset <= m[0] and m[1] <= offset + len(row["paragraph"]))]
+            pred_ents |= {(name, label) for _, _, label, name in found}
+            pred_themes |= themes.get(canonical, set())
+            if offset is not None:
+                pred_spans |= {(s - offset, e - offset, label) for s, e, label, _ in found}
+            else:
+                split_paragraphs += 1
         ent_pairs["all"].append((gold_ents, pred_ents))
         if row.get("split") == "test":
             ent_pairs["test"].append((gold_ents, pred_ents))
@@ -192,7 +203,7 @@ def score_annotations(con, rows: list[dict], where: dict, settings) -> dict:
     frequent = {t: s.f1 for t, (s, n) in per_theme.items() if n >= 10}
     canonical_all = metrics.set_prf(ent_pairs["all"])
     return {
-        "paragraphs": len(rows), "documents": len({r["doc"] + str(r.get("record", 0)) for r in rows}), "unmatched_paragraphs": unmatched,
+        "paragraphs": len(rows), "documents": len({r["doc"] + str(r.get("record", 0)) for r in rows}), "unmatched_paragraphs": unmatched, "split_paragraph_pieces": split_paragraphs,
         "entities": {
             "canonical": canonical_all.as_dict(),
             "canonical_test_split": metrics.set_prf(ent_pairs["test"]).as_dict(),
