@@ -273,3 +273,19 @@ def test_sources_deployments_writes_a_prefect_yaml_for_a_server(env, tmp_path):
     spec = yaml.safe_load(out.read_text())
     assert [(d["name"], d["entrypoint"], d["schedules"], d["parameters"]["source"]) for d in spec["deployments"]] == [
         ("source-wh", "flows/sources.py:source_flow", [{"cron": "15 * * * *"}], "wh")]
+
+
+def test_a_second_run_of_the_same_source_is_skipped_with_a_reason(site, env, tmp_path):
+    from govnlp import steps
+    from govnlp.fetch.sources import adhoc_name
+    from govnlp.settings import load_settings
+
+    _, server = site
+    warehouse = tmp_path / "w.duckdb"
+    url = f"{server.url}/feed.xml"
+    with steps.source_lock(load_settings(warehouse=warehouse), adhoc_name(url)) as holder:
+        assert holder is None  # this test process holds the source, as a running poll would
+        result = govnlp(env, "run", "--source", url, "--allow-private-hosts", "--stages", "ingest", "-w", str(warehouse))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "already being run" in result.stderr and "skipped" in result.stderr
+    assert not warehouse.exists() or query(warehouse, "SELECT count(*) FROM runs")[0][0] == 0
