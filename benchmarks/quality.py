@@ -345,27 +345,29 @@ def evaluate(subset: bool = False, keep: Path | None = None, only: set[str] | No
     work = Path(keep or tempfile.mkdtemp(prefix="govnlp-quality-"))
     where = prepare(gold, work)
     result = {"date": date.today().isoformat(), "commit": _commit(), "subset": subset}
-    if gold["annotations"] or gold["paragraphs"]:
-        wh = work / "main.duckdb"
-        run_pipeline(work / "in" / "main", wh, ["ingest", "entities", "embed", "themes"])
-        con = open_reader(wh)
+
+    def scored(name: str, stages: list[str], score) -> None:
+        """Run the pipeline on one input folder into its own warehouse, then score it."""
+        warehouse = work / f"{name}.duckdb"
+        run_pipeline(work / "in" / name, warehouse, stages)
+        con = open_reader(warehouse)
+        try:
+            score(con)
+        finally:
+            con.close()
+
+    def score_main(con) -> None:
         if gold["annotations"]:
             result["annotations"] = score_annotations(con, gold["annotations"], where, settings)
         if gold["paragraphs"]:
             result["paragraphs"] = score_paragraphs(con, gold["paragraphs"], where)
-        con.close()
+
+    if gold["annotations"] or gold["paragraphs"]:
+        scored("main", ["ingest", "entities", "embed", "themes"], score_main)
     if gold["metadata"]:
-        wh = work / "meta.duckdb"
-        run_pipeline(work / "in" / "meta", wh, ["ingest"])
-        con = open_reader(wh)
-        result["metadata"] = score_metadata(con, gold["metadata"], where["meta"])
-        con.close()
+        scored("meta", ["ingest"], lambda con: result.update(metadata=score_metadata(con, gold["metadata"], where["meta"])))
     if gold["duplicates"]:
-        wh = work / "dups.duckdb"
-        run_pipeline(work / "in" / "dups", wh, ["ingest"])
-        con = open_reader(wh)
-        result["duplicates"] = score_duplicates(con, gold["duplicates"], where["dups"])
-        con.close()
+        scored("dups", ["ingest"], lambda con: result.update(duplicates=score_duplicates(con, gold["duplicates"], where["dups"])))
     result["checks"] = check_targets(result)
     if keep is None:
         shutil.rmtree(work, ignore_errors=True)
