@@ -25,9 +25,9 @@ from datetime import date
 from pathlib import Path
 
 from benchmarks import goldset, metrics
+from benchmarks.readme import replace_block
 
 RESULTS = goldset.REPO / "benchmarks" / "results"
-README = goldset.REPO / "README.md"
 TARGETS = {
     ("entities", "canonical_f1"): 0.85,
     ("entities", "gain_over_stock"): 0.25,
@@ -411,15 +411,6 @@ def render_table(result: dict) -> str:
     return "\n".join(lines)
 
 
-def update_readme(table: str) -> None:
-    text = README.read_text(encoding="utf-8")
-    start, end = "<!-- quality:start -->", "<!-- quality:end -->"
-    if start not in text:
-        raise SystemExit(f"README has no {start} marker")
-    head, rest = text.split(start, 1)
-    README.write_text(head + start + "\n" + table + "\n" + end + rest.split(end, 1)[1], encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--subset", action="store_true", help="seeds and a few pairs only (CI)")
@@ -436,7 +427,7 @@ def main() -> None:
     print(table)
     print(f"\nwritten to {out}")
     if args.update_readme:
-        update_readme(table)
+        replace_block("quality", table)
 
 
 if __name__ == "__main__":

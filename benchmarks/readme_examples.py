@@ -12,9 +12,9 @@ import argparse
 from pathlib import Path
 
 import govnlp.analyst
+from benchmarks.readme import replace_block
 from govnlp.examples import EXAMPLES
 
-START, END = "<!-- examples:start -->", "<!-- examples:end -->"
 
 
 def render(con) -> str:
@@ -37,10 +37,7 @@ def main() -> None:
     parser.add_argument("--readme", type=Path, default=Path("README.md"))
     args = parser.parse_args()
     con = govnlp.analyst.connect(args.warehouse)
-    text = args.readme.read_text(encoding="utf-8")
-    head, rest = text.split(START, 1)
-    _, tail = rest.split(END, 1)
-    args.readme.write_text(f"{head}{START}\n{render(con)}\n{END}{tail}", encoding="utf-8")
+    replace_block("examples", render(con), args.readme)
     print(f"updated {args.readme}")
 
 

@@ -33,6 +33,7 @@ from datetime import date
 from importlib import metadata
 from pathlib import Path
 
+from benchmarks.readme import replace_block
 from govnlp.warehouse import open_reader, queries
 
 REPO = Path(__file__).resolve().parents[1]
@@ -212,17 +213,6 @@ def markdown_table(results: dict) -> str:
     return "\n".join(lines)
 
 
-def update_readme(table: str) -> None:
-    readme = REPO / "README.md"
-    text = readme.read_text()
-    start, end = "<!-- speed-table:start -->", "<!-- speed-table:end -->"
-    if start not in text:
-        raise SystemExit("README.md lacks the speed-table markers")
-    head, rest = text.split(start, 1)
-    _, tail = rest.split(end, 1)
-    readme.write_text(f"{head}{start}\n{table}\n{end}{tail}")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workloads", default="seeds,ai,archive")
@@ -252,7 +242,7 @@ def main() -> None:
     print(table)
     print(f"\nresults: {path}")
     if args.update_readme:
-        update_readme(table)
+        replace_block("speed-table", table)
 
 
 if __name__ == "__main__":

@@ -8,8 +8,8 @@ from pathlib import Path
 from prefect import flow
 from prefect.runtime import flow_run
 
-from flows.tasks import finish, ingest_batch, run_ingest, run_model_stages
-from govnlp import cancel, progress, steps
+from flows.tasks import finish, ingest_batches, run_ingest, run_model_stages
+from govnlp import steps
 from govnlp.fetch import load_sources
 from govnlp.settings import MODEL_STAGES, load_settings, resolve_stages
 
@@ -37,7 +37,8 @@ def backfill_flow(
     def work() -> dict:
         with steps.open_run(settings, "backfill", stages, [source] if source else [], params, flow_run.get_id()) as ctx:
             if "ingest" in stages and (web_source or is_url):
-                reextract(ctx, None if web_source else source, web_source)
+                files, errors = steps.archived_files(ctx, None if web_source else source, web_source)
+                ingest_batches(ctx, steps.file_batches(files, errors, ctx.settings.ingest_batch_files), len(files), "re-extract")
             elif "ingest" in stages and source:
                 run_ingest(ctx, [Path(source)])
             doc_ids = steps.backfill_scope(ctx, since, until, None if web_source else source, web_source)
@@ -47,13 +48,3 @@ def backfill_flow(
 
     return finish(work)
 
-
-def reextract(ctx, url_prefix, source_name) -> None:
-    files, errors = steps.archived_files(ctx, url_prefix, source_name)
-    with ctx.timed("ingest"), progress.track("re-extract", len(files)) as advance:
-        for i, batch in enumerate(steps.batched(files, ctx.settings.ingest_batch_files) if files else [[]]):
-            cancel.check()
-            ingest_batch(ctx, batch, errors if i == 0 else [])
-            advance(len(batch))
-    steps.refresh_keyword_index(ctx)
-    ctx.publish()

@@ -14,7 +14,7 @@ from prefect.cache_policies import NONE
 from prefect.runtime import flow_run
 from prefect.states import Completed
 
-from flows.tasks import finish, ingest_batch, run_ingest, run_model_stages
+from flows.tasks import finish, ingest_batches, run_ingest, run_model_stages
 from govnlp import cancel, progress, steps
 from govnlp.fetch import SourceUnavailable, load_sources, resolve_source
 from govnlp.settings import load_settings, resolve_stages
@@ -67,10 +67,4 @@ def run_web_ingest(ctx, src) -> None:
         raise SourceUnavailable(f"source {src.name!r} failed: {poll.listing_error}")
     ctx.counts.update(intake.counts)
     cancel.check()
-    with ctx.timed("ingest"), progress.track("ingest", len(intake.files)) as advance:
-        for files, errors, web in steps.web_batches(intake, src.name, ctx.settings.ingest_batch_files):
-            cancel.check()
-            ingest_batch(ctx, files, errors, web)
-            advance(len(files))
-    steps.refresh_keyword_index(ctx)
-    ctx.publish()
+    ingest_batches(ctx, steps.web_batches(intake, src.name, ctx.settings.ingest_batch_files), len(intake.files))

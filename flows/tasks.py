@@ -59,13 +59,21 @@ MODEL_STAGE_TASKS = {"entities": entities_batch, "quotes": quotes_batch, "embed"
 
 
 def run_ingest(ctx, sources) -> None:
+    """New files under folder sources."""
     files, errors = steps.new_files(ctx, sources)
-    with ctx.timed("ingest"), progress.track("ingest", len(files)) as advance:
-        batches = list(steps.batched(files, ctx.settings.ingest_batch_files)) or [[]]
-        for i, files_batch in enumerate(batches):
+    ingest_batches(ctx, steps.file_batches(files, errors, ctx.settings.ingest_batch_files), len(files))
+
+
+def ingest_batches(ctx, batches, total: int, label: str = "ingest") -> None:
+    """Store (files, errors, web) batches one task each, then refresh the keyword index and publish.
+
+    Folder files, fetched pages and pages re-read from the raw store all come through here.
+    """
+    with ctx.timed("ingest"), progress.track(label, total) as advance:
+        for files, errors, web in batches:
             cancel.check()
-            ingest_batch(ctx, files_batch, errors if i == 0 else [])
-            advance(len(files_batch))
+            ingest_batch(ctx, files, errors, web)
+            advance(len(files))
     cancel.check()
     steps.refresh_keyword_index(ctx)
     ctx.publish()

@@ -18,16 +18,20 @@ def enable(console: Console) -> None:
     _console = console
 
 
+def _bar() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description:<10}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), TimeRemainingColumn(), console=_console, transient=False,
+    )
+
+
 @contextmanager
 def track(description: str, total: int | None):
     """Yields ``advance(n)``; renders a bar only when enabled and there is work."""
     if _console is None or not total:
         yield lambda n=1: None
         return
-    with Progress(
-        TextColumn("[bold]{task.description:<10}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), TimeRemainingColumn(), console=_console, transient=False,
-    ) as bar:
+    with _bar() as bar:
         task = bar.add_task(description, total=total)
         yield lambda n=1: bar.advance(task, n)
 
@@ -48,9 +52,6 @@ def counter(description: str):
     if _console is None:
         yield (lambda n=1: None), (lambda total: None)
         return
-    with Progress(
-        TextColumn("[bold]{task.description:<10}"), BarColumn(), MofNCompleteColumn(),
-        TimeElapsedColumn(), TimeRemainingColumn(), console=_console, transient=False,
-    ) as bar:
+    with _bar() as bar:
         task = bar.add_task(description, total=None)
         yield (lambda n=1: bar.advance(task, n)), (lambda total: bar.update(task, total=total))

@@ -267,14 +267,20 @@ def archived_files(ctx: RunContext, url_prefix: str | None, source_name: str | N
     return files, errors
 
 
+def file_batches(files: list[SourceFile], errors: list[IngestError], size: int) -> Iterator[tuple[list[SourceFile], list[IngestError], None]]:
+    """Ingest batches of files; the errors travel with the first (one empty batch when there are no files)."""
+    for i, chunk in enumerate(batched(files, size) if files else [[]]):
+        yield chunk, (errors if i == 0 else []), None
+
+
 def web_batches(intake, source_name: str, size: int) -> Iterator[tuple[list[SourceFile], list[IngestError], WebBatch]]:
     """Ingest batches of fetched pages; each page's request row travels with its file (one transaction),
     the other rows and the errors with the first batch."""
     by_uri = {r.request.fetched.url: r for r in intake.rows if r.outcome in ("new", "new_version")}
     others = [r for r in intake.rows if r.outcome not in ("new", "new_version")]
-    for i, files in enumerate(batched(intake.files, size) if intake.files else [[]]):
+    for i, (files, errors, _) in enumerate(file_batches(intake.files, intake.errors, size)):
         rows = [by_uri[f.source_uri] for f in files] + (others if i == 0 else [])
-        yield files, (intake.errors if i == 0 else []), WebBatch(source_name, intake.hints, rows)
+        yield files, errors, WebBatch(source_name, intake.hints, rows)
 
 
 def refresh_keyword_index(ctx: RunContext) -> bool:
