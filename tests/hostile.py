@@ -341,6 +341,44 @@ def _filler(rng: random.Random, i: int) -> tuple[str, str, str, bytes]:
     return f"{i:04d}-script{rng.choice(['.txt', '.md'])}", "filler-unseen-script", "either", _script_text(rng, lo, hi, 30).encode()
 
 
+def _surrogate_pdf(text: str) -> bytes:
+    """A PDF whose font maps 'A' and 'B' to the UTF-16 halves D800 and DC00: pypdf extracts lone surrogates."""
+    cmap = (b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap /CMapName /X def 1 begincodespacerange <00> <FF> "
+            b"endcodespacerange\n2 beginbfchar <41> <D800> <42> <DC00> endbfchar endcmap CMapName currentdict /CMap defineresource pop end end")
+    pdf = _pdf(b"BT /F1 12 Tf 72 720 Td 14 TL (%s) ' (B then A alone) ' ET" % text.encode("latin-1"))
+    # the font object gets a ToUnicode map, appended as object 6 (the xref is rebuilt by pypdf's lenient reader)
+    font = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"
+    return pdf.replace(font, font[:-3] + b" /ToUnicode 6 0 R >>").replace(
+        b"xref", b"6 0 obj\n<< /Length %d >>\nstream\n" % len(cmap) + cmap + b"\nendstream\nendobj\nxref", 1)
+
+
+def _poison_cases(c: _Corpus, rng: random.Random) -> None:
+    """Text Python can hold but UTF-8 cannot (lone surrogates), and names that are not UTF-8 (issue 13).
+
+    Each one once stopped a whole run: pyarrow refused the batch.  Now each is
+    stored with U+FFFD in place of the bad character (or rejected alone).
+    """
+    body = _paragraph(rng)
+    # JSON's \\ud800 escapes are valid JSON and decode to a lone surrogate.
+    c.add("poison/surrogate-title.json", "json-lone-surrogate", "ingest", '{"title": "s\\ud800x", "text": "%s"}' % body)
+    c.add("poison/surrogate-text.json", "json-lone-surrogate-text", "ingest", '{"title": "Budget", "text": "%s \\udc00 end."}' % body)
+    c.add("poison/surrogate-keys.json", "json-lone-surrogate-key", "ingest", '{"title": "Budget", "\\ud83d": "x", "tags": ["\\udfff"], "text": "%s"}' % body)
+    c.add("poison/surrogate.jsonl", "jsonl-lone-surrogate", "ingest",
+          '{"title": "One \\ud800", "text": "%s"}\n{"title": "Two", "text": "%s \\udbff"}\n' % (body, _paragraph(rng)))
+    c.add("poison/surrogate-front-matter.md", "md-front-matter-surrogate", "either", '---\ntitle: "Budget \\ud800 plan"\nsource: "x\\udc80"\n---\n\n%s\n' % body)
+    # A surrogate written as UTF-8 bytes (CESU-8 / WTF-8): invalid UTF-8, decoded by the fallback.
+    c.add("poison/wtf8.txt", "txt-encoded-surrogate", "either", body.encode() + b" \xed\xa0\x80 " + _paragraph(rng).encode())
+    c.add("poison/wtf8.html", "html-encoded-surrogate", "either",
+          b"<html><head><title>Budget \xed\xa0\x80</title></head><body><article><p>" + body.encode() + b"</p><p>" + _paragraph(rng).encode() + b"</p></article></body></html>")
+    c.add("poison/surrogate-entity.html", "html-surrogate-entity", "either",
+          "<html><head><title>Budget &#xD800; plan</title></head><body><article><p>%s &#xDC00;</p><p>%s</p></article></body></html>" % (body, _paragraph(rng)))
+    c.add("poison/surrogate-tounicode.pdf", "pdf-tounicode-surrogate", "ingest", _surrogate_pdf(body))
+    c.add("poison/nul-bidi.json", "json-nul-bidi", "ingest", '{"title": "A\\u0000B\\u202e", "text": "%s \\u0000 \\u2066x\\u2069"}' % body)
+    c.add(b"poison/name-\xff\xfe-latin1-\xe9.txt", "name-not-utf8", "ingest", body)
+    c.add(b"poison/\xed\xa0\x80-surrogate-bytes.md", "name-encoded-surrogate", "ingest", "# Budget\n\n" + body)
+    c.add("poison/" + "\u202e" + "fdp.txt", "name-bidi-override", "ingest", body)
+
+
 def make_hostile_corpus(root: Path, outside: Path, seed: int = 0, fillers: int = 1000, big_mb: int = 200,
                         bomb_mb: int = 1024) -> list[HostileFile]:
     """Fill the empty (or missing) folder ``root`` with hostile files; put a secret in ``outside``.
@@ -365,6 +403,7 @@ def make_hostile_corpus(root: Path, outside: Path, seed: int = 0, fillers: int =
     _pdf_cases(c, rng("pdf"), bomb)
     _bomb_cases(c, bomb, bomb_mb)
     _filesystem_cases(c, rng("filesystem"), secret, outside)
+    _poison_cases(c, rng("poison"))
     fill = rng("fillers")
     for i in range(fillers):
         name, kind, expect, data = _filler(fill, i)

@@ -12,6 +12,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from govnlp import arguments
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="govnlp: AI-governance documents into an analytical DuckDB warehouse.")
 console = Console(stderr=True)
 out = Console()
@@ -42,9 +44,15 @@ def _wait_for_api(api) -> None:
 
 
 def _settings(warehouse: Path | None = None, sources: list[Path] | None = None):
-    from govnlp.settings import load_settings
+    return _checked(arguments.settings, warehouse=warehouse, sources=sources or None)
 
-    return load_settings(warehouse=warehouse, sources=sources or None)
+
+def _checked(check, *args, **kwargs):
+    """Run an argument check; a bad value is one line and exit status 2, before any flow or API starts."""
+    try:
+        return check(*args, **kwargs)
+    except ValueError as exc:
+        _fail(str(exc), 2)
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -99,17 +107,14 @@ def run(
 ) -> None:
     """Ingest new files and web documents, and bring every stored paragraph up to date with the current models and taxonomy."""
     _quiet_prefect(verbose)
-    api = _start_prefect_api_early()
     from govnlp.fetch import load_sources
-    from govnlp.settings import resolve_stages
 
     settings = _settings(warehouse)
-    try:
-        stage_list = resolve_stages(stages)
-        configured = load_sources(settings.sources_file)
-    except ValueError as exc:
-        _fail(str(exc), 2)
+    stage_list = _checked(arguments.stages, stages)
+    configured = _checked(load_sources, settings.sources_file)
     names = {s.name for s in configured}
+    _checked(arguments.run_sources, source, names)
+    api = _start_prefect_api_early()
     plain_paths = source is None or all(Path(s).exists() and s not in names for s in source)
     _wait_for_api(api)
     if plain_paths:
@@ -141,14 +146,19 @@ def backfill(
 ) -> None:
     """Re-process stored documents: a date range, a source, or chosen stages after a model or taxonomy change."""
     _quiet_prefect(verbose)
+    from govnlp.fetch import load_sources
+
+    settings = _settings(warehouse)
+    stage_list = _checked(arguments.stages, stages)
+    _checked(arguments.date_range, since, until)
+    _checked(arguments.backfill_source, source, {s.name for s in _checked(load_sources, settings.sources_file)}, stage_list)
     api = _start_prefect_api_early()
     from flows.backfill import backfill_flow
 
-    settings = _settings(warehouse)
     _wait_for_api(api)
     result = _run_flow(
         backfill_flow,
-        stages=stages.split(","),
+        stages=stage_list,
         since=since.date() if since else None,
         until=until.date() if until else None,
         source=str(source) if source else None,
@@ -164,6 +174,9 @@ def search(
     warehouse: WarehouseOpt = None,
 ) -> None:
     """Semantic search: the stored paragraphs closest in meaning to TEXT."""
+    _checked(arguments.positive, "-k", k)
+    if not text.strip():
+        _fail("give the words to search for", 2)
     from govnlp.embed import Embedder
     from govnlp.warehouse import WarehouseMissing, open_reader, queries
 
@@ -343,6 +356,8 @@ def check(warehouse: WarehouseOpt = None) -> None:
     out.print("pending paragraphs: " + ", ".join(f"{k} {v}" for k, v in pending.items()))
     for run_id, st in integrity.unfinished_runs(con):
         out.print(f"run {run_id[:8]} is {st}: the next run finishes its work")
+    for stage, n, example in integrity.stage_failures(con):
+        console.print(f"[yellow]skipped:[/yellow] {n} paragraph(s) made the {stage} stage fail and are skipped (table stage_errors), e.g. {example}", soft_wrap=True)
     for problem in found:
         console.print(f"[red]problem:[/red] {problem}", soft_wrap=True)
     if found:
@@ -427,6 +442,11 @@ def sql(
 
     from govnlp.warehouse import shell
 
+    from govnlp.warehouse.shell import FORMATS
+
+    _checked(arguments.choice, "--format", format_, tuple(FORMATS))
+    if format_ == "parquet" and output is None:
+        _fail("--format parquet needs --output PATH", 2)
     settings = _settings(warehouse)
     con = _analyst_session(settings)
     if query is None:
@@ -470,6 +490,7 @@ def report(
     from govnlp.report import render_report
     from govnlp.warehouse.report_data import report_data
 
+    _checked(arguments.date_range, since, until, ("--from", "--to"))
     settings = _settings(warehouse)
     con = _reader(settings)
     start, end = (since.date() if since else None), (until.date() if until else None)
@@ -478,7 +499,22 @@ def report(
 
 
 def main() -> None:
-    app()
+    from typer._click import exceptions as click_errors  # typer's own click (typer >= 0.20 vendors it)
+
+    """Usage errors (unknown option, bad date, missing argument) as one line and exit status 2, like every other argument error."""
+    try:
+        code = app(standalone_mode=False)  # returns the status of typer.Exit instead of exiting
+    except typer.Abort:
+        console.print("aborted")
+        raise SystemExit(130) from None
+    except click_errors.NoArgsIsHelpError as exc:
+        exc.ctx and print(exc.ctx.get_help())
+        raise SystemExit(0) from None
+    except click_errors.ClickException as exc:
+        command = f" {exc.ctx.command_path.split(' ', 1)[1]}" if getattr(exc, "ctx", None) and " " in exc.ctx.command_path else ""
+        console.print(f"[red]error:[/red] {exc.format_message()} (see govnlp{command} --help)", soft_wrap=True)
+        raise SystemExit(exc.exit_code) from None
+    raise SystemExit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,43 @@ from datetime import date
 ENTITY_LABELS = ("PERSON", "ORG", "GPE", "LOC", "NORP", "EVENT", "LAW")
 
 
+# Lone UTF-16 surrogates: a Python str can hold them (JSON "\\ud800" escapes, undecodable file
+# names under surrogateescape, some PDF ToUnicode maps) but UTF-8 cannot, so Arrow and DuckDB refuse them.
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def valid_text(text: str) -> tuple[str, int]:
+    """The text with every lone surrogate replaced by U+FFFD, and how many were replaced.
+
+    Every string of a record passes through here before it reaches Arrow or
+    DuckDB (``govnlp.ingest.build_document``, ``IngestError``): one bad
+    character costs a replacement character, never the batch.
+    """
+    if text.isascii() or not _SURROGATES.search(text):
+        return text, 0
+    # A high+low pair is one character written as two (pypdf does this): join it; a lone half becomes U+FFFD.
+    joined = text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return joined, joined.count("\ufffd") - text.count("\ufffd")
+
+
+def display_name(path: str) -> tuple[str, str | None]:
+    """A file name fit for display and storage, and its raw bytes as hex when they are not UTF-8.
+
+    Python decodes undecodable bytes in names to lone surrogates
+    (``os.fsdecode``); the display name shows them as ``\\xNN`` escapes, and
+    the hex keeps the exact name so the file can still be found.
+    """
+    try:
+        raw = path.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate that is no escaped byte
+        raw = path.encode("utf-8", "surrogatepass")
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", "backslashreplace"), raw.hex()
+    return valid_text(path)[0], None
+
+
 def normalize_text(text: str) -> str:
     """Text as compared for duplicates: NFKC, case-folded, punctuation-blind, one space."""
     text = unicodedata.normalize("NFKC", text).casefold()
@@ -97,6 +134,12 @@ class IngestError:
     error_type: str
     message: str
     stage: str = "ingest"
+
+    def __post_init__(self):
+        # A message may quote a file name or a decoded value: keep it storable (no lone surrogates).
+        for name in ("source_uri", "message"):
+            value = getattr(self, name)
+            object.__setattr__(self, name, valid_text(value)[0])
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,13 @@ from functools import cached_property
 from itertools import islice
 from pathlib import Path
 
+import duckdb
+import pyarrow as pa
+
 from govnlp import cancel, ingest
 from govnlp.dedup import DuplicateIndex
 from govnlp.fetch.intake import apply_hints
-from govnlp.records import IngestError, ParagraphText, SourceFile
+from govnlp.records import IngestError, ParagraphText, SourceFile, valid_text
 from govnlp.settings import Settings
 from govnlp.themes import document_scores, load_taxonomy
 from govnlp.warehouse import WarehouseWriter, queries, writes
@@ -163,7 +166,12 @@ def batched(items: list, size: int) -> Iterator[list]:
 
 
 def ingest_batch(ctx: RunContext, files: list[SourceFile], errors: list[IngestError], web: WebBatch | None = None) -> None:
-    """Read, deduplicate and store one batch of files, in one transaction (with its fetches, for web pages)."""
+    """Read, deduplicate and store one batch of files, in one transaction (with its fetches, for web pages).
+
+    When storing fails, the documents that make it fail are isolated and
+    rejected (``write_failed``) and the rest is stored: one poison document
+    costs one ``ingest_errors`` row, never the batch or the run.
+    """
     docs, rows, prepared = [], [], {}
     for result in ctx.reader.read(files) if files else []:
         docs.extend(result.documents)
@@ -173,6 +181,27 @@ def ingest_batch(ctx: RunContext, files: list[SourceFile], errors: list[IngestEr
     if web is not None:
         docs = [apply_hints(d, web.hints.get(d.source_uri)) for d in docs]
     link_versions(ctx, docs)
+    docs, errors = store_batch(ctx, docs, prepared, rows, errors, web)
+    ctx.counts.update(files=len(files), documents=len(docs), paragraphs=sum(len(d.paragraphs) for d in docs), errors=len(errors))
+
+
+def store_batch(ctx: RunContext, docs: list, prepared: dict, rows: list, errors: list[IngestError], web: WebBatch | None = None):
+    """Store a read batch; documents that cannot be stored are isolated and rejected. Returns (stored docs, errors)."""
+    try:
+        stats = store_documents(ctx, docs, prepared, rows, errors, web)
+    except WRITE_ERRORS as exc:
+        docs, rows, errors = contain_write_failure(ctx, docs, rows, errors, exc)
+        stats = store_documents(ctx, docs, prepared, rows, errors, web)  # fails again only for a reason no document explains
+    ctx.counts.update(vars(stats))  # after the commit: a retried batch is counted once
+    return docs, errors
+
+
+# What storing a batch raises when a value is unfit (Arrow conversion, DuckDB constraints or casts).
+WRITE_ERRORS = (duckdb.Error, pa.ArrowException, UnicodeError, ValueError, TypeError, OverflowError)
+
+
+def store_documents(ctx: RunContext, docs: list, prepared: dict, rows: list, errors: list[IngestError], web: WebBatch | None):
+    """Link duplicates and write documents, file rows, errors and fetches in one transaction."""
     index = ctx.dedup_index
     index.known_documents(queries.canonical_documents(ctx.con, [d.content_hash for d in docs]))
     index.known_paragraphs(queries.canonical_paragraphs(ctx.con, [p.text_hash for d in docs for p in d.paragraphs]))
@@ -183,8 +212,69 @@ def ingest_batch(ctx: RunContext, files: list[SourceFile], errors: list[IngestEr
         writes.record_errors(con, errors, ctx.run_id)
         if web is not None:
             writes.record_fetches(con, web.rows, web.source_name, ctx.run_id)
-    ctx.counts.update(vars(stats))  # after the commit: a retried batch is counted once
-    ctx.counts.update(files=len(files), documents=len(docs), paragraphs=sum(len(d.paragraphs) for d in docs), errors=len(errors))
+    return stats
+
+
+class _Probe(Exception):
+    """Raised to roll a trial write back."""
+
+
+def _stores_cleanly(ctx: RunContext, docs: list) -> bool:
+    try:
+        with ctx.writer.transaction() as con:
+            writes.insert_documents(con, docs, {}, ctx.run_id)
+            raise _Probe
+    except _Probe:
+        return True
+    except WRITE_ERRORS:
+        return False
+
+
+def failing_documents(ctx: RunContext, docs: list) -> list:
+    """The documents whose own rows cannot be stored, found by halving (trial writes, rolled back)."""
+    if not docs or _stores_cleanly(ctx, docs):
+        return []
+    if len(docs) == 1:
+        return docs
+    half = len(docs) // 2
+    return failing_documents(ctx, docs[:half]) + failing_documents(ctx, docs[half:])
+
+
+def contain_write_failure(ctx: RunContext, docs: list, rows: list, errors: list[IngestError], exc: BaseException):
+    """(docs, file rows, errors) without the documents that failed to store, each now an error row.
+
+    The in-memory duplicate index saw the failed batch, so it is rebuilt from
+    the warehouse and the survivors are linked again.
+    """
+    ctx.__dict__.pop("dedup_index", None)
+    bad = failing_documents(ctx, docs)
+    if not bad:
+        raise exc  # the documents store fine: the failure is elsewhere, and the batch must not be half-stored
+    bad_ids = {d.doc_id for d in bad}
+    for d in bad:
+        errors = errors + [IngestError(d.source_uri, d.file_hash, "write_failed",
+                                       f"record {d.record_index}: storing failed: {type(exc).__name__}: {_error_text(d, ctx)}"[:1000])]
+    docs = [d for d in docs if d.doc_id not in bad_ids]
+    for d in docs:
+        d.duplicate_of = d.duplicate_kind = d.duplicate_similarity = None
+        for p in d.paragraphs:
+            p.duplicate_of = p.duplicate_kind = None
+    stored = Counter(d.source_uri for d in docs)
+    rows = [(f, "ingested" if stored[f.source_uri] else "rejected", stored[f.source_uri], t) for f, _, _, t in rows]
+    ctx.counts.update(write_failed=len(bad))
+    return docs, rows, errors
+
+
+def _error_text(doc, ctx: RunContext) -> str:
+    """The document's own storing error (the batch's may name another document)."""
+    try:
+        with ctx.writer.transaction() as con:
+            writes.insert_documents(con, [doc], {}, ctx.run_id)
+            raise _Probe
+    except _Probe:
+        return "stored alone without error"
+    except WRITE_ERRORS as exc:
+        return valid_text(str(exc))[0]
 
 
 def link_versions(ctx: RunContext, docs: list) -> None:
@@ -303,7 +393,7 @@ def pending(ctx: RunContext, stage: str, doc_ids: list[str] | None = None) -> tu
     return queries.pending_batches(ctx.con, stage, ctx.version(stage), size, doc_ids, needs_vectors, after)
 
 
-def entities_batch(ctx: RunContext, batch: list[ParagraphText]) -> int:
+def _entities(ctx: RunContext, batch: list[ParagraphText]) -> int:
     mentions, entities = ctx.extractor.extract(batch)
     ids = [p.paragraph_id for p in batch]
     with ctx.writer.transaction() as con:
@@ -313,7 +403,7 @@ def entities_batch(ctx: RunContext, batch: list[ParagraphText]) -> int:
     return len(batch)
 
 
-def quotes_batch(ctx: RunContext, batch: list[ParagraphText]) -> int:
+def _quotes(ctx: RunContext, batch: list[ParagraphText]) -> int:
     ids = [p.paragraph_id for p in batch]
     mentions, entities = queries.mentions_for(ctx.con, ids)
     quotes = ctx.quote_extractor.extract(batch, mentions, entities)
@@ -325,7 +415,7 @@ def quotes_batch(ctx: RunContext, batch: list[ParagraphText]) -> int:
     return len(batch)
 
 
-def embed_batch(ctx: RunContext, batch: list[ParagraphText]) -> int:
+def _embed(ctx: RunContext, batch: list[ParagraphText]) -> int:
     import numpy as np
 
     model = ctx.settings.embed_model
@@ -343,12 +433,86 @@ def embed_batch(ctx: RunContext, batch: list[ParagraphText]) -> int:
     return len(batch)
 
 
+STAGE_MODELS = {"entities": "extractor", "quotes": "quote_extractor", "embed": "embedder", "themes": "scorer"}
+
+
+def run_contained(ctx: RunContext, stage: str, work, batch: list[ParagraphText]) -> int:
+    """Run one model-stage batch; when it fails, isolate the paragraphs that make it fail and skip them.
+
+    The batch is halved (at a document boundary while it holds several
+    documents) until each failing paragraph stands alone; those get a
+    ``stage_errors`` row and are not offered again at this stage version, the
+    others are annotated as usual.  When every paragraph fails, the stage
+    itself is broken (a model that does not load, a full disk): the error is
+    raised, nothing is recorded against the paragraphs.
+    """
+    getattr(ctx, STAGE_MODELS[stage])  # a model that does not load fails the stage here, not a paragraph
+    try:
+        return work(ctx, batch)
+    except cancel.RunCancelled:
+        raise
+    except Exception as exc:
+        failed: list[tuple[ParagraphText, BaseException]] = []
+        done = _halve(ctx, work, batch, failed) if len(batch) > 1 else 0
+        if len(batch) == 1:
+            failed.append((batch[0], exc))
+        if len(failed) == len(batch) and len(batch) > 1:
+            raise exc
+        with ctx.writer.transaction() as con:
+            writes.record_stage_errors(con, [(p.paragraph_id, type(e).__name__, valid_text(str(e))[0][:500]) for p, e in failed],
+                                       stage, ctx.version(stage), ctx.run_id)
+        ctx.counts.update({f"{stage}_failed_paragraphs": len(failed)})
+        return done + len(failed)
+
+
+def _halve(ctx: RunContext, work, batch: list[ParagraphText], failed: list) -> int:
+    if len(batch) == 1:
+        try:
+            return work(ctx, batch)
+        except cancel.RunCancelled:
+            raise
+        except Exception as exc:
+            failed.append((batch[0], exc))
+            return 0
+    docs = list(dict.fromkeys(p.doc_id for p in batch))
+    if len(docs) > 1:  # keep documents whole as long as possible: canonical names resolve within a document
+        first = set(docs[: len(docs) // 2])
+        parts = [[p for p in batch if p.doc_id in first], [p for p in batch if p.doc_id not in first]]
+    else:
+        parts = [batch[: len(batch) // 2], batch[len(batch) // 2:]]
+    done = 0
+    for part in parts:
+        try:
+            done += work(ctx, part)
+        except cancel.RunCancelled:
+            raise
+        except Exception:
+            done += _halve(ctx, work, part, failed)
+    return done
+
+
+def entities_batch(ctx: RunContext, batch: list[ParagraphText]) -> int:
+    return run_contained(ctx, "entities", _entities, batch)
+
+
+def quotes_batch(ctx: RunContext, batch: list[ParagraphText]) -> int:
+    return run_contained(ctx, "quotes", _quotes, batch)
+
+
+def embed_batch(ctx: RunContext, batch: list[ParagraphText]) -> int:
+    return run_contained(ctx, "embed", _embed, batch)
+
+
+def themes_batch(ctx: RunContext, batch: list[ParagraphText]) -> int:
+    return run_contained(ctx, "themes", _themes, batch)
+
+
 def sync_themes(ctx: RunContext) -> None:
     with ctx.writer.transaction() as con:
         writes.sync_taxonomy(con, ctx.taxonomy.themes, ctx.taxonomy.version, ctx.settings.theme_threshold)
 
 
-def themes_batch(ctx: RunContext, batch: list[ParagraphText]) -> int:
+def _themes(ctx: RunContext, batch: list[ParagraphText]) -> int:
     ids, vectors = queries.vectors_for(ctx.con, [p.paragraph_id for p in batch], ctx.settings.embed_model)
     text_of = {p.paragraph_id: p.text for p in batch}
     scores = ctx.scorer.score(ids, vectors, [text_of[i] for i in ids])

@@ -20,11 +20,12 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 from protego import Protego
 from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_attempt
 
-from govnlp.fetch.safety import UnsafeURL, check_url
+from govnlp.fetch.safety import CheckedBackend, UnsafeURL, check_url, system_resolver
 
 REDIRECTS = (301, 302, 303, 307, 308)
 CONTENT_KINDS = {
@@ -135,11 +136,23 @@ class HostGate:
             yield
 
 
+class PinnedTransport(httpx.HTTPTransport):
+    """httpx's transport over a connection pool whose connections go only to checked addresses (see safety.CheckedBackend)."""
+
+    def __init__(self, allow_private: bool, resolver=system_resolver):
+        super().__init__(trust_env=False)
+        self._pool = httpcore.ConnectionPool(ssl_context=httpx.create_ssl_context(trust_env=False), max_connections=100,
+                                             max_keepalive_connections=20, keepalive_expiry=5.0,
+                                             network_backend=CheckedBackend(allow_private, resolver))
+
+
 class PoliteClient:
-    def __init__(self, limits: FetchLimits):
+    def __init__(self, limits: FetchLimits, resolver=system_resolver):
         self.limits = limits
+        self.resolver = resolver
         self.gate = HostGate(limits.per_host_concurrency, limits.min_delay_seconds)
         self.http = httpx.Client(
+            transport=PinnedTransport(limits.allow_private, resolver),
             headers={"User-Agent": limits.user_agent},
             timeout=httpx.Timeout(limits.read_timeout, connect=limits.connect_timeout),
             follow_redirects=False,  # each hop is checked by hand: a redirect may point inside the network
@@ -196,13 +209,16 @@ class PoliteClient:
         try:
             for _ in range(self.limits.max_redirects + 1):
                 try:
-                    check_url(current, self.limits.allow_private)
+                    check_url(current, self.limits.allow_private, self.resolver)
                 except UnsafeURL as exc:
                     via = "" if current == url else f" (redirected from {url})"
                     return self._done(Fetched(url, "refused", final_url=current, error_type="refused_address", message=f"{exc}{via}"), start, attempts)
                 if robots and not self.allowed_by_robots(current):
                     return self._done(Fetched(url, "robots_disallowed", final_url=current, error_type="robots_disallowed", message=f"robots.txt of {urlsplit(current).netloc} disallows {current} for {self.limits.user_agent!r}"), start, attempts)
-                fetched, hop_attempts = self._hop_with_retries(url, current, headers)
+                try:
+                    fetched, hop_attempts = self._hop_with_retries(url, current, headers)
+                except UnsafeURL as exc:  # the connection's own check (DNS answered differently than for check_url)
+                    return self._done(Fetched(url, "refused", final_url=current, error_type="refused_address", message=str(exc)), start, attempts + 1)
                 attempts += hop_attempts
                 location = fetched.headers.get("location")
                 if fetched.status in REDIRECTS and location:

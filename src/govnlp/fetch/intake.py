@@ -120,13 +120,15 @@ def apply_hints(doc: Document, hints: PageHints | None) -> Document:
     from govnlp.ingest.metadata import parse_date
 
     default_type = doc.metadata.get("doc_type_rule") in ("default", "none")
+    listed = parse_date(hints.published)
+    from_feed = listed is not None and doc.metadata.get("date_source") in (None, "guess")  # the feed beats a guess, not the page
     return replace(
         doc,
         title=doc.title or hints.title,
-        published_on=doc.published_on or parse_date(hints.published),
+        published_on=listed if from_feed else doc.published_on,
         publisher=hints.publisher or doc.publisher,
         doc_type=hints.doc_type if hints.doc_type and default_type else doc.doc_type,
         language=doc.language if doc.metadata.get("language_declared") else (hints.language or doc.language),
         url=doc.url or hints.final_url,
-        metadata={**doc.metadata, "fetched_from": hints.final_url},
+        metadata={**doc.metadata, "fetched_from": hints.final_url, **({"date_source": "feed"} if from_feed else {})},
     )

@@ -10,13 +10,14 @@ from __future__ import annotations
 import hashlib
 import os
 import stat as stat_kinds
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from govnlp.ingest.formats import READERS, RawDoc, RejectedInput
 from govnlp.ingest.text import bound_paragraphs
 from govnlp.ingest.metadata import detect_language, infer_doc_type, parse_date, publisher_for_url
-from govnlp.records import Document, IngestError, Paragraph, SourceFile, short_id, text_hash
+from govnlp.records import Document, IngestError, Paragraph, SourceFile, display_name, short_id, text_hash, valid_text
 
 SUPPORTED_SUFFIXES = tuple(READERS)
 MAX_PARAGRAPH_CHARS = 10_000  # longer paragraphs are split: spaCy and the embedder take pieces this size quickly
@@ -113,37 +114,71 @@ def read_file(source: SourceFile, max_bytes: int, max_text_chars: int = 2_000_00
             docs.append(doc)
         else:
             errors.append(reject("no_text", f"record {index}: no paragraphs left after cleaning"))
+    if not docs and not errors:  # `[]`, a JSON Lines file of blank lines: say so, or the file would vanish without a row
+        errors.append(reject("no_text", "the file holds no records"))
     return docs, errors
 
 
 def build_document(raw: RawDoc, source: SourceFile, index: int, fmt: str) -> Document:
     layout = raw.layout
-    texts = bound_paragraphs(layout.paragraphs, MAX_PARAGRAPH_CHARS)
+    replaced = Counter()
+    texts = [_valid(t, replaced) for t in bound_paragraphs(layout.paragraphs, MAX_PARAGRAPH_CHARS)]
     content_hash = text_hash("\n".join(texts))
     doc_id = short_id(source.source_uri, str(index), content_hash)
-    url = raw.url or layout.url
-    title = raw.title or layout.title
-    doc_type, doc_type_rule = (raw.doc_type, "given") if raw.doc_type else infer_doc_type(title, texts, raw.tags, fmt)
+    url = _valid(raw.url or layout.url, replaced)
+    title = _valid(raw.title or layout.title, replaced)
+    tags = [_valid(t, replaced) for t in raw.tags]
+    doc_type, doc_type_rule = (raw.doc_type, "given") if raw.doc_type else infer_doc_type(title, texts, tags, fmt)
     paragraphs = [
         Paragraph(paragraph_id=f"{doc_id}-{pos:05d}", doc_id=doc_id, position=pos, text=t, text_hash=text_hash(t))
         for pos, t in enumerate(texts)
     ]
-    return Document(
+    extra = {_valid(k, replaced): _valid(v, replaced) for k, v in raw.extra.items()}
+    metadata = {"doc_type_rule": doc_type_rule, "language_declared": bool(raw.language), "dropped_lines": layout.dropped_lines, "tags": tags, **extra}
+    published_on, metadata["date_source"] = publication_date(raw)
+    name, name_hex = display_name(source.path)
+    if name_hex:
+        metadata.update(file_name=name, file_name_hex=name_hex)
+    document = Document(
         doc_id=doc_id,
         source_uri=source.source_uri,
         record_index=index,
         format=fmt,
         title=title,
-        published_on=parse_date(raw.date) or parse_date(layout.date_text),
-        publisher=raw.publisher or layout.publisher or publisher_for_url(url),
+        published_on=published_on,
+        publisher=_valid(raw.publisher or layout.publisher or publisher_for_url(url), replaced),
         url=url,
-        doc_type=doc_type,
-        language=raw.language or detect_language(" ".join(texts)),
+        doc_type=_valid(doc_type, replaced),
+        language=_valid(raw.language, replaced) or detect_language(" ".join(texts)),
         paragraphs=paragraphs,
         content_hash=content_hash,
         file_hash=source.file_hash,
-        metadata={"doc_type_rule": doc_type_rule, "language_declared": bool(raw.language), "dropped_lines": layout.dropped_lines, "tags": raw.tags, **raw.extra},
+        metadata=metadata,
     )
+    if replaced["n"]:
+        document.metadata["replaced_characters"] = replaced["n"]
+    return document
+
+
+def publication_date(raw: RawDoc):
+    """(date, where it came from): stated by the file (metadata, markup), then a date line in the text, then a guess.
+
+    A fetched page's feed entry ranks above the guess (``fetch.intake.apply_hints``).
+    """
+    for value, origin in ((raw.date, "stated"), (raw.layout.date_text, "text"), (raw.date_guess, "guess")):
+        parsed = parse_date(value)
+        if parsed:
+            return parsed, origin
+    return None, None
+
+
+def _valid(value, replaced: Counter):
+    """Strings made valid UTF-8 (lone surrogates -> U+FFFD), counting the replacements; other values as they are."""
+    if not isinstance(value, str):
+        return value
+    text, n = valid_text(value)
+    replaced["n"] += n
+    return text
 
 
 __all__ = ["discover", "read_file", "build_document", "SUPPORTED_SUFFIXES"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from dataclasses import dataclass, field
 
 import yaml
@@ -31,7 +32,8 @@ class RejectedInput(ValueError):
 class RawDoc:
     layout: TextLayout
     title: str | None = None
-    date: object = None
+    date: object = None  # stated by the document: front matter, JSON field, page markup
+    date_guess: object = None  # a weaker guess (htmldate's text search), used only when nothing better is known
     url: str | None = None
     publisher: str | None = None
     doc_type: str | None = None
@@ -105,7 +107,7 @@ def _from_metadata(layout: TextLayout, meta: dict, **extra) -> RawDoc:
         publisher=_str(first("publisher", "source")),
         doc_type=_str(first("doc_type")),
         language=_str(first("language")),
-        tags=[tags] if isinstance(tags, str) else [str(t) for t in tags],
+        tags=[str(t) for t in tags] if isinstance(tags, (list, tuple)) else [str(tags)],  # a scalar is one tag
         **extra,
     )
 
@@ -131,7 +133,8 @@ def read_html(data: bytes) -> list[RawDoc]:
         RawDoc(
             layout=layout,
             title=meta.title,
-            date=_html_date(html) or meta.date,
+            date=_html_date(html),
+            date_guess=_html_date_guess(html),
             url=meta.url,
             publisher=meta.sitename,
             language=meta.language,
@@ -141,18 +144,40 @@ def read_html(data: bytes) -> list[RawDoc]:
 
 
 def _html_date(html: str) -> str | None:
-    """Publication date from the page's markup first (meta tags, <time>), its URL only as a fallback.
+    """The publication date the page's markup states: meta tags, JSON-LD, ``<time>``, a dated byline.
 
-    trafilatura's default lets a URL like /2026/08/2-million-... win over the
-    page's article:published_time (read as 2026-08-02); htmldate's deferred URL
-    extractor does not.
+    htmldate's fast mode without the URL (``url=""`` also skips the canonical
+    link): a URL like /2026/08/2-million-... is no page date (trafilatura
+    read it as 2026-08-02), and neither is a footer's copyright year.
     """
     from htmldate import find_date
 
     try:
-        return find_date(html, original_date=True, deferred_url_extractor=True)
+        return find_date(html, url="", extensive_search=False, original_date=True)
     except (ValueError, TypeError):
         return None
+
+
+_COPYRIGHT_YEAR = re.compile(r"(?:©|&copy;|\(c\)|copyright)\s*(?:\d{4}\s*[-–]\s*)?(\d{4})", re.I)
+
+
+def _html_date_guess(html: str) -> str | None:
+    """htmldate's extensive guess (URL, dates in the text), never a copyright year.
+
+    Used only when neither the markup nor a feed entry gives a date (see
+    ``govnlp.ingest.publication_date`` and ``govnlp.fetch.intake.apply_hints``).
+    htmldate falls back on the footer's copyright year as 1 January of it:
+    such a guess is dropped.
+    """
+    from htmldate import find_date
+
+    try:
+        guess = find_date(html, extensive_search=True, original_date=True, deferred_url_extractor=True)
+    except (ValueError, TypeError):
+        return None
+    if guess and guess.endswith("-01-01") and guess[:4] in set(_COPYRIGHT_YEAR.findall(html)):
+        return None
+    return guess
 
 
 def read_pdf(data: bytes) -> list[RawDoc]:

@@ -68,7 +68,8 @@ CHECKS: list[tuple[str, str]] = [
 # Canonical paragraphs lacking a model stage: pending work, not a problem.
 PENDING = (
     "SELECT count(*) FROM paragraphs p WHERE p.duplicate_of IS NULL AND NOT EXISTS "
-    "(SELECT 1 FROM paragraph_annotations a WHERE a.paragraph_id = p.paragraph_id AND a.stage = ?)"
+    "(SELECT 1 FROM paragraph_annotations a WHERE a.paragraph_id = p.paragraph_id AND a.stage = ?) "
+    "AND NOT EXISTS (SELECT 1 FROM stage_errors x WHERE x.paragraph_id = p.paragraph_id AND x.stage = ?)"
 )
 
 
@@ -82,7 +83,18 @@ def problems(con: duckdb.DuckDBPyConnection) -> list[str]:
 
 
 def pending(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    return {stage: con.execute(PENDING, [stage]).fetchone()[0] for stage in MODEL_STAGES}
+    if "stage_errors" not in tables(con):  # a warehouse from before migration 005 (check reads without migrating)
+        return {stage: con.execute(PENDING.split(" AND NOT EXISTS (SELECT 1 FROM stage_errors")[0], [stage]).fetchone()[0] for stage in MODEL_STAGES}
+    return {stage: con.execute(PENDING, [stage, stage]).fetchone()[0] for stage in MODEL_STAGES}
+
+
+def stage_failures(con: duckdb.DuckDBPyConnection) -> list[tuple[str, int, str]]:
+    """(stage, paragraphs, an example message) for paragraphs a model stage skipped because they made it fail."""
+    if "stage_errors" not in tables(con):
+        return []
+    return con.execute(
+        "SELECT stage, count(*), any_value(paragraph_id || ': ' || error_type || ': ' || message) FROM stage_errors GROUP BY stage ORDER BY stage"
+    ).fetchall()
 
 
 def unfinished_runs(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:

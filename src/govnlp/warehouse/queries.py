@@ -68,7 +68,9 @@ def select_documents(con, since: date | None = None, until: date | None = None, 
 def _pending_where(requires_embedding: bool, after_stage: str | None = None) -> str:
     where = (
         "p.duplicate_of IS NULL AND NOT EXISTS (SELECT 1 FROM paragraph_annotations a "
-        "WHERE a.paragraph_id = p.paragraph_id AND a.stage = ? AND a.version = ?)"
+        "WHERE a.paragraph_id = p.paragraph_id AND a.stage = ? AND a.version = ?) "
+        # a paragraph that made this stage fail at this version is skipped, not retried every run
+        "AND NOT EXISTS (SELECT 1 FROM stage_errors x WHERE x.paragraph_id = p.paragraph_id AND x.stage = ? AND x.version = ?)"
     )
     if requires_embedding:
         where += " AND EXISTS (SELECT 1 FROM embeddings e WHERE e.paragraph_id = p.paragraph_id AND e.model = ?)"
@@ -81,7 +83,7 @@ def pending_batches(con, stage: str, version: str, batch_size: int, doc_ids: Seq
                     embed_model: str | None = None, after_stage: str | None = None) -> tuple[int, Iterator[list[ParagraphText]]]:
     """(count, batches) of canonical paragraphs lacking ``stage`` at ``version`` (and having ``after_stage``), whole documents per batch."""
     base_where = where = _pending_where(embed_model is not None, after_stage)
-    params: list = [stage, version] + ([embed_model] if embed_model else []) + ([after_stage] if after_stage else [])
+    params: list = [stage, version, stage, version] + ([embed_model] if embed_model else []) + ([after_stage] if after_stage else [])
     with registered_keys(con, doc_ids or []) as keys:
         if doc_ids is not None:
             where += f" AND p.doc_id IN (SELECT k FROM {keys})"

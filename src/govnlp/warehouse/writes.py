@@ -15,7 +15,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from govnlp.records import Document, Entity, IngestError, Mention, SourceFile, ThemeScore, short_id
+from govnlp.records import Document, Entity, IngestError, Mention, SourceFile, ThemeScore, display_name, short_id
 from govnlp.warehouse.connection import registered_keys, utcnow
 
 EMBEDDING_DIM = 384  # embeddings.vector is FLOAT[384] (migration 001)
@@ -56,6 +56,7 @@ def close_interrupted_runs(con) -> int:
 
 def record_files(con, files: Sequence[tuple[SourceFile, str, int, float | None]], run_id: str) -> None:
     """(file, status, documents, seconds) rows: the files this run read, so the next run skips them."""
+    shown = [display_name(f.path) for f, *_ in files]
     _insert(con, "source_files", pa.table({
         "source_uri": [f.source_uri for f, *_ in files],
         "file_hash": [f.file_hash for f, *_ in files],
@@ -64,6 +65,8 @@ def record_files(con, files: Sequence[tuple[SourceFile, str, int, float | None]]
         "status": [s for _, s, _, _ in files],
         "documents": pa.array([n for _, _, n, _ in files], pa.int32()),
         "read_seconds": pa.array([None if t is None else round(t, 4) for *_, t in files], pa.float64()),
+        "display_name": [names[0] for names in shown],
+        "name_hex": [names[1] for names in shown],
         "run_id": [run_id] * len(files),
     }))
 
@@ -128,6 +131,20 @@ def insert_documents(con, docs: Sequence[Document], signatures: dict[str, np.nda
         "doc_id": list(signatures),
         "minhash": pa.array([v.tolist() for v in signatures.values()], pa.list_(pa.uint64())),
     }))
+
+
+def record_stage_errors(con, failures: Sequence[tuple[str, str, str]], stage: str, version: str, run_id: str) -> None:
+    """(paragraph_id, error type, message) of paragraphs that made a model stage fail; they are skipped at this version."""
+    now = utcnow()
+    _insert(con, "stage_errors", pa.table({
+        "paragraph_id": [f[0] for f in failures],
+        "stage": [stage] * len(failures),
+        "version": [version] * len(failures),
+        "run_id": [run_id] * len(failures),
+        "error_type": [f[1] for f in failures],
+        "message": [f[2] for f in failures],
+        "occurred_at": pa.array([now] * len(failures), pa.timestamp("us")),
+    }), verb="INSERT OR REPLACE")
 
 
 def mark_annotated(con, paragraph_ids: Sequence[str], stage: str, version: str, run_id: str) -> None:
