@@ -34,6 +34,9 @@ class PRF:
         p, r = self.precision, self.recall
         return 2 * p * r / (p + r) if p + r else 0.0
 
+    def merge(self, other: PRF) -> None:
+        self.tp, self.fp, self.fn = self.tp + other.tp, self.fp + other.fp, self.fn + other.fn
+
     def as_dict(self) -> dict:
         return {"precision": round(self.precision, 4), "recall": round(self.recall, 4), "f1": round(self.f1, 4),
                 "tp": self.tp, "fp": self.fp, "fn": self.fn}
@@ -89,14 +92,8 @@ def strip_marker(text: str) -> str:
     return " ".join(tokens)
 
 
-def boundary_prf(gold_snippets: Sequence[str], predicted_paragraphs: Sequence[str], covered_to_end: bool = True) -> tuple[PRF, int]:
-    """Paragraph-start F1 in the pipeline's character stream; returns (score, gold snippets not found).
-
-    A boundary is the position where a paragraph's first word (after any list
-    marker) starts.  Gold snippets are found in order, each after the previous
-    one.  When the gold covers only part of the document (PDF page range),
-    predicted starts after the last gold start are not counted.
-    """
+def _starts(gold_snippets: Sequence[str], predicted_paragraphs: Sequence[str], covered_to_end: bool):
+    """(gold start positions in order, None where not found; predicted starts in range; stream length)."""
     stream, predicted = [], set()
     length = 0
     for text in predicted_paragraphs:
@@ -107,22 +104,64 @@ def boundary_prf(gold_snippets: Sequence[str], predicted_paragraphs: Sequence[st
         stream.append(squeeze(text))
         length += len(stream[-1])
     joined = "".join(stream)
-    gold, missing, cursor = set(), 0, 0
+    gold: list[int | None] = []
+    cursor = 0
     for snippet in gold_snippets:
         target = squeeze(strip_marker(snippet))
         at = joined.find(target, cursor) if target else -1
         if at < 0:
-            missing += 1
+            gold.append(None)
             continue
-        gold.add(at)
+        gold.append(at)
         cursor = at + 1
-    if gold:
-        low, high = min(gold), (len(joined) if covered_to_end else max(gold))
+    found = [g for g in gold if g is not None]
+    if found:
+        low, high = min(found), (len(joined) if covered_to_end else max(found))
         predicted = {p for p in predicted if low <= p <= high}
+    return gold, predicted, len(joined)
+
+
+def boundary_prf(gold_snippets: Sequence[str], predicted_paragraphs: Sequence[str], covered_to_end: bool = True) -> tuple[PRF, int]:
+    """Paragraph-start F1 in the pipeline's character stream; returns (score, gold snippets not found).
+
+    A boundary is the position where a paragraph's first word (after any list
+    marker) starts.  Gold snippets are found in order, each after the previous
+    one.  When the gold covers only part of the document (PDF page range),
+    predicted starts after the last gold start are not counted.
+    """
+    gold, predicted, _ = _starts(gold_snippets, predicted_paragraphs, covered_to_end)
     score = PRF()
-    score.add(gold, predicted)
+    score.add({g for g in gold if g is not None}, predicted)
+    missing = sum(g is None for g in gold)
     score.fn += missing
     return score, missing
+
+
+def boundary_prf_whole(gold_snippets: Sequence[str], predicted_paragraphs: Sequence[str], covered_to_end: bool = True) -> tuple[PRF, int, int]:
+    """Boundary F1 plus how many gold paragraphs were stored as exactly one paragraph, out of how many are judged.
+
+    A gold paragraph is whole when a stored paragraph starts where it starts
+    and the next stored start is where the next gold paragraph starts (or the
+    document ends).  The last gold paragraph of a page range cannot be judged
+    (its end lies beyond the range) and is left out of the count.
+    """
+    gold, predicted, length = _starts(gold_snippets, predicted_paragraphs, covered_to_end)
+    score = PRF()
+    score.add({g for g in gold if g is not None}, predicted)
+    score.fn += sum(g is None for g in gold)
+    ordered = sorted(predicted)
+    whole, judged = 0, 0
+    for i, start in enumerate(gold):
+        last = i == len(gold) - 1
+        if last and not covered_to_end:
+            continue
+        judged += 1
+        if start is None or start not in predicted:
+            continue
+        nxt = next((p for p in ordered if p > start), length)
+        end = length if last else gold[i + 1]
+        whole += end is not None and nxt == end
+    return score, whole, judged
 
 
 def clusters(parent: dict[str, str | None]) -> dict[str, str]:

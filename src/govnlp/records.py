@@ -115,6 +115,7 @@ class Document:
     duplicate_similarity: float | None = None
     metadata: dict = field(default_factory=dict)
     previous_version: str | None = None  # doc_id of the earlier version from the same URL or file
+    date_precision: str | None = None  # day | month | year: how much of published_on the document states
 
     @property
     def text(self) -> str:

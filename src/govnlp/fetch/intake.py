@@ -126,6 +126,7 @@ def apply_hints(doc: Document, hints: PageHints | None) -> Document:
         doc,
         title=doc.title or hints.title,
         published_on=listed if from_feed else doc.published_on,
+        date_precision="day" if from_feed else doc.date_precision,
         publisher=hints.publisher or doc.publisher,
         doc_type=hints.doc_type if hints.doc_type and default_type else doc.doc_type,
         language=doc.language if doc.metadata.get("language_declared") else (hints.language or doc.language),

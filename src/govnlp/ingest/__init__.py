@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from govnlp.ingest.dates import precision_of
 from govnlp.ingest.formats import READERS, RawDoc, RejectedInput
 from govnlp.ingest.text import bound_paragraphs
 from govnlp.ingest.metadata import detect_language, infer_doc_type, parse_date, publisher_for_url
@@ -135,7 +136,7 @@ def build_document(raw: RawDoc, source: SourceFile, index: int, fmt: str) -> Doc
     ]
     extra = {_valid(k, replaced): _valid(v, replaced) for k, v in raw.extra.items()}
     metadata = {"doc_type_rule": doc_type_rule, "language_declared": bool(raw.language), "dropped_lines": layout.dropped_lines, "tags": tags, **extra}
-    published_on, metadata["date_source"] = publication_date(raw)
+    published_on, precision, metadata["date_source"] = publication_date(raw)
     name, name_hex = display_name(source.path)
     if name_hex:
         metadata.update(file_name=name, file_name_hex=name_hex)
@@ -146,6 +147,7 @@ def build_document(raw: RawDoc, source: SourceFile, index: int, fmt: str) -> Doc
         format=fmt,
         title=title,
         published_on=published_on,
+        date_precision=precision,
         publisher=_valid(raw.publisher or layout.publisher or publisher_for_url(url), replaced),
         url=url,
         doc_type=_valid(doc_type, replaced),
@@ -161,15 +163,22 @@ def build_document(raw: RawDoc, source: SourceFile, index: int, fmt: str) -> Doc
 
 
 def publication_date(raw: RawDoc):
-    """(date, where it came from): stated by the file (metadata, markup), then a date line in the text, then a guess.
+    """(date, precision, where it came from), by the precedence in ``govnlp.ingest.dates``.
 
-    A fetched page's feed entry ranks above the guess (``fetch.intake.apply_hints``).
+    Stated by the file (front matter, JSON, page markup), then a header date
+    line (the rules in rules.toml), then a date line anywhere in the opening
+    lines, then a guess (htmldate's).  A fetched page's feed entry ranks above
+    the guess (``fetch.intake.apply_hints``).
     """
-    for value, origin in ((raw.date, "stated"), (raw.layout.date_text, "text"), (raw.date_guess, "guess")):
+    for value, origin in ((raw.date, "stated"), (raw.layout.date_text, "text")):
         parsed = parse_date(value)
         if parsed:
-            return parsed, origin
-    return None, None
+            return parsed, precision_of(value), origin
+    found = raw.layout.stated_date
+    if found:
+        return found.value, found.precision, "text"
+    parsed = parse_date(raw.date_guess)
+    return (parsed, "day", "guess") if parsed else (None, None, None)
 
 
 def _valid(value, replaced: Counter):

@@ -15,6 +15,7 @@ import yaml
 
 from govnlp.ingest.decode import clean_text, decode_bytes
 from govnlp.ingest.text import TextLayout, parse_text
+from govnlp.ingest.title import best_title
 
 # libyaml's safe loader when the wheel has it (ten times faster), else the pure-Python one.
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -43,7 +44,9 @@ class RawDoc:
 
 
 def read_txt(data: bytes) -> list[RawDoc]:
-    return [RawDoc(layout=parse_text(decode_bytes(data)))]
+    text = decode_bytes(data)
+    layout = parse_text(text)
+    return [RawDoc(layout=layout, title=best_title(text, None, layout.title))]
 
 
 FRONT_MATTER_MAX_NODES = 10_000
@@ -198,8 +201,9 @@ def read_pdf(data: bytes) -> list[RawDoc]:
     if not text.strip():
         raise RejectedInput("no_text", "the PDF has no extractable text (scanned?)")
     layout = parse_text(text, wrapped=True)
-    title = _str(info.get("/Title")) if hasattr(info, "get") else None
-    return [RawDoc(layout=layout, title=title or layout.title, doc_type="policy", extra={"pages": str(len(pages))})]
+    info_title = _str(info.get("/Title")) if hasattr(info, "get") else None
+    title = best_title(clean_text("\f".join(pages)), info_title, layout.title)
+    return [RawDoc(layout=layout, title=title, extra={"pages": str(len(pages))})]
 
 
 def _record_to_raw(rec: dict, where: str) -> RawDoc:

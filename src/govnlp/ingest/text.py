@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from govnlp.ingest.dates import StatedDate, stated_date
 from govnlp.ingest.metadata import RULES_FILE, rules
 
 _TERMINAL = tuple('.!?:;"”’)')
@@ -35,6 +36,7 @@ _HEADER_LINES = 40  # where a date line may sit above the body
 class TextLayout:
     title: str | None = None
     date_text: str | None = None
+    stated_date: StatedDate | None = None  # a date line anywhere in the opening lines (govnlp.ingest.dates)
     publisher: str | None = None
     url: str | None = None
     paragraphs: list[str] = field(default_factory=list)
@@ -152,6 +154,8 @@ def parse_text(text: str, *, wrapped: bool | None = None, header: bool = True) -
     layout = TextLayout()
     lines = [line.strip() for line in text.split("\n")]
     furniture = _page_furniture(lines)
+    if header:
+        layout.stated_date = stated_date([line for i, line in enumerate(lines) if i not in furniture])
     nav = _nav_runs(lines) | _toc_lines(lines, furniture)
     blocks: list[list[tuple[int, str]]] = [[]]
     for i, line in enumerate(lines):

@@ -100,6 +100,7 @@ def insert_documents(con, docs: Sequence[Document], signatures: dict[str, np.nda
         "format": [d.format for d in docs],
         "title": [d.title for d in docs],
         "published_on": pa.array([d.published_on for d in docs], pa.date32()),
+        "date_precision": [d.date_precision for d in docs],
         "publisher": [d.publisher for d in docs],
         "url": [d.url for d in docs],
         "doc_type": [d.doc_type for d in docs],
