@@ -92,8 +92,34 @@ def strip_marker(text: str) -> str:
     return " ".join(tokens)
 
 
-def _starts(gold_snippets: Sequence[str], predicted_paragraphs: Sequence[str], covered_to_end: bool):
-    """(gold start positions in order, None where not found; predicted starts in range; stream length)."""
+def align(gold_snippets: Sequence[str], joined: str, limit: int | None = None) -> list[int | None]:
+    """Where each gold paragraph starts in the squeezed stream ``joined``, in order; None where it is not found.
+
+    Each entry is searched after the previous one.  An entry found only beyond
+    where the next (longer) entry already matches is taken as missing: a short
+    heading the pipeline dropped ("Introduction") must not pull the search past
+    the rest of the document.  ``limit``: nothing is looked for at or past it.
+    """
+    gold: list[int | None] = []
+    cursor = 0
+    targets = [squeeze(strip_marker(snippet)) for snippet in gold_snippets]
+    for k, target in enumerate(targets):
+        at = joined.find(target, cursor) if target else -1
+        following = targets[k + 1] if k + 1 < len(targets) else ""
+        after = joined.find(following, cursor) if following else -1
+        if at < 0 or (limit is not None and at >= limit) or (0 <= after < at and len(following) > len(target)):
+            gold.append(None)
+            continue
+        gold.append(at)
+        cursor = at + 1
+    return gold
+
+
+def _starts(gold_snippets: Sequence[str], predicted_paragraphs: Sequence[str], covered_to_end: bool, limit: int | None = None):
+    """(gold start positions in order, None where not found; predicted starts in range; stream length).
+
+    ``limit``: no gold entry is looked for at or past this position (the end of the labelled page range).
+    """
     stream, predicted = [], set()
     length = 0
     for text in predicted_paragraphs:
@@ -104,16 +130,7 @@ def _starts(gold_snippets: Sequence[str], predicted_paragraphs: Sequence[str], c
         stream.append(squeeze(text))
         length += len(stream[-1])
     joined = "".join(stream)
-    gold: list[int | None] = []
-    cursor = 0
-    for snippet in gold_snippets:
-        target = squeeze(strip_marker(snippet))
-        at = joined.find(target, cursor) if target else -1
-        if at < 0:
-            gold.append(None)
-            continue
-        gold.append(at)
-        cursor = at + 1
+    gold = align(gold_snippets, joined, limit)
     found = [g for g in gold if g is not None]
     if found:
         low, high = min(found), (len(joined) if covered_to_end else max(found))
@@ -137,7 +154,8 @@ def boundary_prf(gold_snippets: Sequence[str], predicted_paragraphs: Sequence[st
     return score, missing
 
 
-def boundary_prf_whole(gold_snippets: Sequence[str], predicted_paragraphs: Sequence[str], covered_to_end: bool = True) -> tuple[PRF, int, int]:
+def boundary_prf_whole(gold_snippets: Sequence[str], predicted_paragraphs: Sequence[str], covered_to_end: bool = True,
+                       limit: int | None = None) -> tuple[PRF, int, int]:
     """Boundary F1 plus how many gold paragraphs were stored as exactly one paragraph, out of how many are judged.
 
     A gold paragraph is whole when a stored paragraph starts where it starts
@@ -145,7 +163,7 @@ def boundary_prf_whole(gold_snippets: Sequence[str], predicted_paragraphs: Seque
     document ends).  The last gold paragraph of a page range cannot be judged
     (its end lies beyond the range) and is left out of the count.
     """
-    gold, predicted, length = _starts(gold_snippets, predicted_paragraphs, covered_to_end)
+    gold, predicted, length = _starts(gold_snippets, predicted_paragraphs, covered_to_end, limit)
     score = PRF()
     score.add({g for g in gold if g is not None}, predicted)
     score.fn += sum(g is None for g in gold)

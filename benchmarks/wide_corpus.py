@@ -71,10 +71,20 @@ def read(root: Path, refs: list[str]) -> dict[str, dict]:
             out[ref] = {"error": errors[0].message if errors else "no document"}
             continue
         d = docs[0]
-        out[ref] = {"title": d.title, "published_on": str(d.published_on) if d.published_on else None,
+        pages = _pages(root / ref)
+        out[ref] = {"page_ends": [len(metrics.squeeze("".join(pages[:n]))) for n in range(1, len(pages) + 1)],"title": d.title, "published_on": str(d.published_on) if d.published_on else None,
                     "date_precision": d.metadata.get("date_precision"), "publisher": d.publisher, "doc_type": d.doc_type,
                     "paragraphs": [p.text for p in d.paragraphs]}
     return out
+
+
+def _pages(path: Path) -> list[str]:
+    """The file's text page by page (PDF pages; form feeds in text), for the end of a labelled page range."""
+    if path.suffix.lower() == ".pdf":
+        from pypdf import PdfReader
+
+        return [page.extract_text() or "" for page in PdfReader(str(path)).pages]
+    return path.read_text(encoding="utf-8", errors="replace").split("\f")
 
 
 def read_at_commit(commit: str, root: Path, refs: list[str]) -> dict[str, dict]:
@@ -115,7 +125,9 @@ def score(gold_docs: list[dict], gold_segments: list[dict], reading: dict[str, d
     for row in gold_segments:
         ref, got = row["doc"], reading.get(row["doc"], {})
         full = row.get("to_page") is None
-        prf, whole, n = metrics.boundary_prf_whole(row["paragraphs"], got.get("paragraphs", []), covered_to_end=full)
+        ends = got.get("page_ends") or []
+        limit = None if full or not ends else ends[min(row["to_page"], len(ends)) - 1]  # furniture is dropped: a bound, not exact
+        prf, whole, n = metrics.boundary_prf_whole(row["paragraphs"], got.get("paragraphs", []), covered_to_end=full, limit=limit)
         for key in ((part_of[ref], "all"), (part_of[ref], FORMAT_OF[Path(ref).suffix.lower()])):
             g = groups[key]
             g["boundaries"].merge(prf)

@@ -16,10 +16,10 @@ EXPECTED = {
     "000_f0e23e95e569c3c8.txt": ("China supports UN's central role in promoting global AI governance: envoy", date(2025, 5, 7), "Xinhua", "news"),
     "001_90bc4c3349e69586.txt": (
         "Chinese Foreign Minister at UN: Opposes Using a Single Set of Values as the Sole Standard for AI Governance, "
-        "Happy to Share China's Practices in AI Testing and Regulation", None, None, "news"),
+        "Happy to Share China's Practices in AI Testing and Regulation", None, None, None),
     "002_ebcb0091893fd720.txt": ("Embassy Spokesperson on Artificial Intelligence Development and Governance II", date(2026, 6, 1),
-                                 "Embassy of the People's Republic of China in the United Kingdom of Great Britain and Northern Ireland", "press_qa"),
-    "003_1ee0964dea26d684.txt": ("China is playing an active role in the establishing of global AI governance", None, "China Daily", "op-ed"),
+                                 "Embassy of the People's Republic of China in the United Kingdom of Great Britain and Northern Ireland", "q_and_a"),
+    "003_1ee0964dea26d684.txt": ("China is playing an active role in the establishing of global AI governance", None, "China Daily", "op_ed"),
     "004_e194388e1b3b96e1.txt": ("Remarks by Deputy Foreign Minister Ma Zhaoxu At the Opening Ceremony of The Second Workshop on AI Capacity Building",
                                  date(2025, 5, 12), None, "speech"),
 }

@@ -15,7 +15,7 @@ import yaml
 
 from govnlp.ingest.decode import clean_text, decode_bytes
 from govnlp.ingest.text import TextLayout, parse_text
-from govnlp.ingest.title import best_title
+from govnlp.ingest.title import best_title, largest_font_title, pdf_title
 
 # libyaml's safe loader when the wheel has it (ten times faster), else the pure-Python one.
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -197,12 +197,12 @@ def read_pdf(data: bytes) -> list[RawDoc]:
         raise
     except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError) as exc:  # PyPdfError: also its decompression limits
         raise RejectedInput("bad_pdf", f"pypdf cannot read it: {type(exc).__name__}: {exc}") from None
-    text = clean_text("\n".join(pages))
+    text = clean_text("\n\f".join(pages))  # a form feed marks each page break (a paragraph may run on over it)
     if not text.strip():
         raise RejectedInput("no_text", "the PDF has no extractable text (scanned?)")
     layout = parse_text(text, wrapped=True)
     info_title = _str(info.get("/Title")) if hasattr(info, "get") else None
-    title = best_title(clean_text("\f".join(pages)), info_title, layout.title)
+    title = pdf_title(text, info_title, layout.title, largest_font_title(data))
     return [RawDoc(layout=layout, title=title, extra={"pages": str(len(pages))})]
 
 

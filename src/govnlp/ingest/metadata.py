@@ -100,11 +100,7 @@ def infer_doc_type(title: str | None, paragraphs: list[str], tags: list[str] | N
     for rule in rules().doc_types:
         if rule.pattern.search(texts[rule.where]):
             return rule.doc_type, f"{rule.where}:{rule.pattern.pattern}"
-    if fmt == "pdf":
-        return "policy", "format:pdf"
-    if paragraphs:
-        return "news", "default"
-    return None, "none"
+    return None, "none"  # unknown: a wrong guess would mislead more than a NULL
 
 
 def detect_language(text: str) -> str | None:

@@ -14,16 +14,12 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from govnlp.ingest import segment
 from govnlp.ingest.dates import StatedDate, stated_date
+from govnlp.ingest.segment import Line
 from govnlp.ingest.metadata import RULES_FILE, rules
 
 _TERMINAL = tuple('.!?:;"”’)')
-_BULLET = re.compile(r"^([•·▪◦‣*–—>-]\s*|\(?\d{1,2}[.)]\s|\(?[a-z][.)]\s|[IVX]{1,4}\.\s?)")
-# Other lines that open a paragraph in PDF text: a numbered section heading
-# ("1.2.1 Risk Measurement") or a caption ("Fig. 1.", "Table 2:").
-_OPENER = re.compile(r"^(\d{1,2}(\.\d{1,2})+\.?\s+[A-Z]|(Fig\.|Figure|Table|Box)\s+\d{1,2}[.:]\s)")
-# A run-in heading ("Human baseline: Risk management of ...") opens a paragraph after a sentence end.
-_RUN_IN = re.compile(r"^[A-Z][\w’'&/-]*( [\w’'&/-]+){0,7}: [A-Z]")
 _TOC_ENTRY = re.compile(r"\D\s+(\d{1,3})$")  # "1.2 Challenges for AI Risk Management 5"
 _TOC_MIN_ENTRIES = 3
 _TOC_MAX_GAP = 8  # lines between entries (an entry can wrap)
@@ -80,7 +76,7 @@ def _page_rules() -> tuple[re.Pattern, ...]:
     return tuple(re.compile(p, re.IGNORECASE) for p in raw.get("page_lines", []))
 
 
-def _page_furniture(lines: list[str]) -> set[int]:
+def _page_furniture(lines: list[str], page_starts: set[int] | None = None) -> set[int]:
     """Page numbers, and running headers/footers: short lines repeated 3+ times, mostly next to a page number.
 
     Pages arrive joined, so a header sits right after the previous page's number (or
@@ -94,7 +90,27 @@ def _page_furniture(lines: list[str]) -> set[int]:
             beside[lines[i]] += 1
     counts = Counter(lines[i] for i in text)
     running = {line for line, n in counts.items() if n >= 3 and 2 * beside[line] >= n and _words(line) <= 12 and not line.endswith(_TERMINAL + (",",))}
-    return numbers | {i for i in text if lines[i] in running}
+    return numbers | {i for i in text if lines[i] in running} | _page_edges(lines, page_starts or set())
+
+
+_EDGE_LINES = 2  # lines at the top and at the bottom of a page where running headers and footers sit
+
+
+def _page_edges(lines: list[str], page_starts: set[int]) -> set[int]:
+    """Running headers and footers where page breaks are known (form feeds): a line at a page's top or
+    bottom that recurs, digits aside, at the same edge of at least 3 pages and a quarter of them."""
+    if len(page_starts) < 3:
+        return set()
+    bounds = sorted({0, *page_starts, len(lines)})
+    edges: list[tuple[int, str]] = []  # (line, shape) for the first and last lines of each page
+    for start, end in zip(bounds, bounds[1:]):
+        filled = [i for i in range(start, end) if lines[i]]
+        for i in filled[:_EDGE_LINES] + filled[-_EDGE_LINES:]:
+            edges.append((i, re.sub(r"\d+", "#", lines[i].casefold())))
+    pages = len(bounds) - 1
+    counts = Counter(shape for _, shape in set(edges))
+    need = max(3, pages // 4)
+    return {i for i, shape in edges if counts[shape] >= need and _words(lines[i]) <= 15}
 
 
 def _toc_lines(lines: list[str], furniture: set[int]) -> set[int]:
@@ -145,6 +161,56 @@ def _match_date(line: str):
     return None
 
 
+@dataclass
+class Scan:
+    blocks: list  # runs of kept lines between blank or dropped lines: [(line index, text), ...]
+    kept: list[Line]  # every kept line with what lies before it (the learned segmenter's input)
+    standalone: set[int]  # header date lines: always a paragraph of their own
+
+
+def scan_lines(text: str, layout: TextLayout, header: bool = True) -> Scan:
+    """Lines with page furniture, menus, contents lists and drop-rule lines taken out (counted in ``layout``)."""
+    raw_lines = text.split("\n")
+    lines = [line.strip() for line in raw_lines]
+    furniture = _page_furniture(lines, {i for i, raw in enumerate(raw_lines) if "\f" in raw})
+    if header:
+        layout.stated_date = stated_date([line for i, line in enumerate(lines) if i not in furniture])
+    nav = _nav_runs(lines) | _toc_lines(lines, furniture)
+    blocks: list[list[tuple[int, str]]] = [[]]
+    kept: list[Line] = []  # every kept line with what lies before it (for the learned segmenter)
+    gap = {"blank_before": False, "page_before": False, "dropped_before": False}
+    standalone: set[int] = set()
+    for i, line in enumerate(lines):
+        if "\f" in raw_lines[i]:
+            gap["page_before"] = True
+        if not line:
+            blocks.append([])
+            gap["blank_before"] = True
+        elif i in furniture:
+            layout.dropped_lines += 1  # a paragraph runs on across a page break
+            gap["dropped_before"] = True
+        elif i in nav or _match_drop(line, layout):
+            layout.dropped_lines += 1
+            blocks.append([])  # a dropped line separates what surrounds it
+            gap["blank_before"] = True
+        else:
+            if header and i < _HEADER_LINES and _match_date(line):
+                blocks.extend([[(i, line)], []])  # a date line stands alone: never re-joined with the title above it
+                standalone.add(i)
+            else:
+                blocks[-1].append((i, line))
+            if kept and _LONE_MARKER.match(kept[-1].text) and not gap["page_before"]:
+                # a bullet set on a line of its own (pdftotext does this): it belongs to the item that follows
+                kept[-1] = Line(kept[-1].index, f"{kept[-1].text} {line}", kept[-1].blank_before, kept[-1].page_before, kept[-1].dropped_before)
+            else:
+                kept.append(Line(i, line, **gap))
+            gap = dict.fromkeys(gap, False)
+    return Scan([b for b in blocks if b], kept, standalone)
+
+
+_LONE_MARKER = re.compile(r"^(?:[•·▪◦‣*●■○–—>-]|\(?\d{1,2}[.)]|\(?[a-z][.)]|[ivxIVX]{1,4}[.)]|\d{1,2}(?:\.\d{1,2})+\.?)$")
+
+
 def parse_text(text: str, *, wrapped: bool | None = None, header: bool = True) -> TextLayout:
     """Lay out a text.
 
@@ -152,36 +218,22 @@ def parse_text(text: str, *, wrapped: bool | None = None, header: bool = True) -
     False means the text is body only (title and date came as metadata).
     """
     layout = TextLayout()
-    lines = [line.strip() for line in text.split("\n")]
-    furniture = _page_furniture(lines)
-    if header:
-        layout.stated_date = stated_date([line for i, line in enumerate(lines) if i not in furniture])
-    nav = _nav_runs(lines) | _toc_lines(lines, furniture)
-    blocks: list[list[tuple[int, str]]] = [[]]
-    for i, line in enumerate(lines):
-        if not line:
-            blocks.append([])
-        elif i in furniture:
-            layout.dropped_lines += 1  # a paragraph runs on across a page break
-        elif i in nav or _match_drop(line, layout):
-            layout.dropped_lines += 1
-            blocks.append([])  # a dropped line separates what surrounds it
-        elif header and i < _HEADER_LINES and _match_date(line):
-            blocks.extend([[(i, line)], []])  # a date line stands alone: never re-joined with the title above it
-        else:
-            blocks[-1].append((i, line))
-    blocks = [b for b in blocks if b]
+    scan = scan_lines(text, layout, header)
+    blocks, kept, standalone = scan.blocks, scan.kept, scan.standalone
     if wrapped is None:
         wrapped = looks_hard_wrapped([[line for _, line in b] for b in blocks])
     units: list[tuple[int, int, str]] = []  # (first line, last line, text)
-    for block in blocks:
-        if wrapped:
-            first = block[0][0]
-            joined = join_wrapped([line for _, line in block])
-            # line spans are only needed in the header, where units are single lines
-            units.extend((first + k, first + k, t) for k, t in enumerate(joined))
-        else:
-            units.extend((i, i, line) for i, line in block)
+    if wrapped and segment.model() is not None:
+        units = segment.paragraphs(kept, forced=standalone)
+    else:
+        for block in blocks:
+            if wrapped:
+                first = block[0][0]
+                joined = join_wrapped([line for _, line in block])
+                # line spans are only needed in the header, where units are single lines
+                units.extend((first + k, first + k, t) for k, t in enumerate(joined))
+            else:
+                units.extend((i, i, line) for i, line in block)
     units = [u for u in units if any(ch.isalnum() for ch in u[2])]
     if header:
         units = _take_header(units, layout)
@@ -243,57 +295,20 @@ def looks_hard_wrapped(blocks: list[list[str]]) -> bool:
     return mid_sentence / len(pairs) >= 0.15
 
 
-def _line_widths(lines: list[str], span: int = 15) -> list[int]:
-    """The text width around each line: its neighbourhood's third-longest line (robust to a stray long one)."""
-    widths = []
-    for i in range(len(lines)):
-        near = sorted(len(x) for x in lines[max(0, i - span):i + span + 1])
-        widths.append(near[-min(3, 1 + len(near) // 4)])
-    return widths
-
-
-def _opens_item(line: str, paragraph: str, after_break: bool) -> bool:
-    """Whether a marked line starts an item.  Only a bullet symbol always does: a dash, a
-    number or "Figure 2." can also begin a wrapped line mid-sentence, so they need a line
-    break before them (a sentence end or a short line) or a sibling item before them."""
-    sibling = paragraph[:1] == line[:1] or (paragraph[:1].isdigit() and line[:1].isdigit())
-    return line[:1] in "•·▪◦‣*" or after_break or sibling
-
-
 def join_wrapped(lines: list[str]) -> list[str]:
-    """Re-join hard-wrapped lines into paragraphs.
+    """Re-join hard-wrapped lines into paragraphs by the hand rule (``segment.rule_break``).
 
-    Wrapping only breaks a line when the next word does not fit, so a line
-    followed by a word that would have fitted was ended by the author: after a
-    sentence end that starts a new paragraph, and so does a short line before a
-    capital.  (PDF text has no blank lines between paragraphs to go by.)  A list
-    marker, numbered heading or caption starts one (see _opens_item); after a
-    sentence end, so do a run-in heading ("Inscrutability: ...") and a new
-    sentence after a list item.
+    Used when the learned model (``segment.paragraphs``) is absent; the rule is also one of its features.
     """
     if not lines:
         return []
-    widths = _line_widths(lines)
+    widths = segment.widths(lines)
     paragraphs: list[str] = [lines[0]]
     for k, (prev, line) in enumerate(zip(lines, lines[1:])):
-        width = widths[k]
-        fits = len(prev) + 1 + len(line.split()[0]) <= width
-        capital = line[:1].isupper() or line[:1] in "“\"‘" or line[:1].isdigit()
-        ended = prev.endswith(_TERMINAL)
-        short = len(prev) < 0.7 * width
-        in_bullet = _BULLET.match(paragraphs[-1]) is not None
-        breaks = (
-            ((_BULLET.match(line) or _OPENER.match(line)) and _opens_item(line, paragraphs[-1], ended or short))
-            or (short and ended)
-            or (short and capital and not prev.endswith((",", "-")))
-            or (ended and capital and (fits or in_bullet or _RUN_IN.match(line) is not None))
-        )
-        if breaks:
+        if segment.rule_break(prev, line, widths[k], paragraphs[-1]):
             paragraphs.append(line)
-        elif paragraphs[-1].endswith("-") and line[:1].islower() and paragraphs[-1][-2:-1].isalpha():
-            paragraphs[-1] = paragraphs[-1][:-1] + line  # de-hyphenate "gover-\nnance"
         else:
-            paragraphs[-1] = paragraphs[-1] + " " + line
+            paragraphs[-1] = segment.join(paragraphs[-1], line)
     return paragraphs
 
 

@@ -45,7 +45,7 @@ FEATURES = (
     "bias_first_line", "position", "lines_2", "lines_3", "log_words", "words_le_2", "words_ge_20", "caps_ratio", "title_case",
     "ends_period", "ends_colon", "ends_comma", "digit_ratio", "structural", "byline", "salutation", "code", "presented", "org",
     "web", "never", "date_line", "next_is_date", "prev_is_date", "repeats", "stopword_ratio", "meta_overlap", "is_meta",
-    "prev_continues", "next_continues", "ends_open", "starts_lower", "labelled", "header_rule",
+    "prev_continues", "next_continues", "ends_open", "starts_lower", "labelled", "header_rule", "largest_font", "has_font",
 )
 _LABEL = re.compile(r"^(?:subject|re|title|regarding)\s*:\s*(?=\S)", re.I)
 
@@ -68,7 +68,7 @@ def opening_lines(text: str, limit: int = OPENING_LINES) -> list[str]:
     return out[:limit]
 
 
-def candidates(lines: list[str], metadata_title: str | None = None, rule_title: str | None = None) -> list[Candidate]:
+def candidates(lines: list[str], metadata_title: str | None = None, rule_title: str | None = None, font_title: str | None = None) -> list[Candidate]:
     out = []
     for i, line in enumerate(lines):
         out.append(Candidate(line, i, 1))
@@ -81,9 +81,53 @@ def candidates(lines: list[str], metadata_title: str | None = None, rule_title: 
             out.append(Candidate(_join(part), i, n))
     if metadata_title and len(metadata_title.split()) >= 2:
         out.append(Candidate(" ".join(metadata_title.split()), -1, 1, from_metadata=True))
-    if rule_title and not any(_folded(c.text) == _folded(rule_title) for c in out):
-        out.append(Candidate(rule_title, -1, 1))  # the header rule's title may lie beyond the opening lines
+    for extra in (rule_title, font_title):  # the header rule's or the largest font's title may be no opening line as such
+        if extra and len(extra.split()) >= 2 and not any(_folded(c.text) == _folded(extra) for c in out):
+            out.append(Candidate(" ".join(extra.split()), -1, 1))
     return out
+
+
+def plausible(text: str | None) -> bool:
+    """Whether a title given by the file (its /Title, its largest font) can stand as the title: 2-30 words, no
+    letters-poor code, and none of the line kinds that are never titles (headings, bylines, codes, addresses, dates)."""
+    if not text:
+        return False
+    words = text.split()
+    letters = sum(ch.isalpha() for ch in text)
+    return (2 <= len(words) <= 30 and letters >= 0.6 * len(text.replace(" ", "")) and not _is_date(text)
+            and not any(p.search(text) for p in (_STRUCTURAL, _BYLINE, _SALUTATION, _PRESENTED, _WEB, _NEVER))
+            and not re.search(r"\.(?:docx?|pdf|indd|pptx?)\b|^microsoft\b|^untitled\b", text, re.I))
+
+
+def pdf_title(text: str, info_title: str | None, rule_title: str | None, font_title: str | None) -> str | None:
+    """A PDF's title: the page-1 text in the largest font, else its /Title, when plausible; else the scorer's choice.
+
+    Type size is what a reader goes by on a cover; the scorer (trained on few PDFs) decides only when
+    neither of the file's own statements can stand.
+    """
+    for given in (font_title, info_title):
+        if plausible(given):
+            return " ".join(given.split())
+    return best_title(text, info_title, rule_title, font_title)
+
+
+def largest_font_title(data: bytes) -> str | None:
+    """The text set in the largest font on page 1 of a PDF (pdftitle's algorithm over pdfminer's layout), or None."""
+    import contextlib
+    import io
+    import logging
+
+    try:
+        logging.getLogger("pdftitle").setLevel(logging.ERROR)  # it warns at import that openai is absent (not used here)
+        logging.getLogger("pdfminer").setLevel(logging.ERROR)
+        with contextlib.redirect_stdout(io.StringIO()):
+            import pdftitle
+
+            found = pdftitle.get_title_from_io(io.BytesIO(data), pdftitle.GetTitleParameters())
+    except Exception:  # noqa: BLE001 - pdfminer fails on PDFs pypdf reads; the other candidates remain
+        return None
+    found = " ".join((found or "").split())
+    return found if len(found.split()) >= 2 else None
 
 
 def _join(parts: list[str]) -> str:
@@ -97,8 +141,10 @@ def _is_date(line: str) -> bool:
     return stated_date([line]) is not None
 
 
-def features(c: Candidate, lines: list[str], full_text: str, metadata_title: str | None, rule_title: str | None = None) -> list[float]:
-    """``rule_title``: what the header rules of ``govnlp.ingest.text`` chose (one vote among the features)."""
+def features(c: Candidate, lines: list[str], full_text: str, metadata_title: str | None, rule_title: str | None = None,
+             font_title: str | None = None) -> list[float]:
+    """``rule_title``: what the header rules of ``govnlp.ingest.text`` chose; ``font_title``: the page-1 text set in
+    the largest font (PDFs, by pdftitle); each one vote among the features."""
     words = c.text.split()
     letters = [ch for ch in c.text if ch.isalpha()]
     n = max(1, len(words))
@@ -141,7 +187,16 @@ def features(c: Candidate, lines: list[str], full_text: str, metadata_title: str
         float(c.text[:1].islower() or (words[0].casefold() in _STOP - {"a", "an", "the"} if words else False)),
         float(c.labelled),
         float(bool(rule_title) and _folded(c.text) == _folded(rule_title)),
+        _overlap(c.text, font_title),
+        float(bool(font_title)),
     ]
+
+
+def _overlap(text: str, other: str | None) -> float:
+    """Word-set Jaccard of two strings (0 when the other is missing)."""
+    a = {w.casefold() for w in re.findall(r"\w+", text)}
+    b = {w.casefold() for w in re.findall(r"\w+", other or "")}
+    return len(a & b) / len(a | b) if a and b else 0.0
 
 
 def _folded(text: str) -> str:
@@ -173,13 +228,13 @@ def score(vector: list[float], model: dict) -> float:
     return model["intercept"] + sum(w * (x - m) / s for w, x, m, s in zip(model["coef"], vector, model["mean"], model["scale"]))
 
 
-def best_title(text: str, metadata_title: str | None = None, rule_title: str | None = None) -> str | None:
-    """The best-scoring candidate among the opening lines, the file's metadata title and the header rule's title."""
+def best_title(text: str, metadata_title: str | None = None, rule_title: str | None = None, font_title: str | None = None) -> str | None:
+    """The best-scoring candidate among the opening lines, the file's metadata title, the header rule's and the largest font's."""
     model = _model()
     lines = opening_lines(text)
     if model is None or not lines:
-        return metadata_title or rule_title
-    pool = candidates(lines, metadata_title, rule_title)
-    scored = [(score(features(c, lines, text, metadata_title, rule_title), model), -k, c) for k, c in enumerate(pool)]
+        return metadata_title or font_title or rule_title
+    pool = candidates(lines, metadata_title, rule_title, font_title)
+    scored = [(score(features(c, lines, text, metadata_title, rule_title, font_title), model), -k, c) for k, c in enumerate(pool)]
     top, _, chosen = max(scored)
     return chosen.text if top >= model.get("threshold", -math.inf) else metadata_title
