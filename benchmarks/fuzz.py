@@ -254,10 +254,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     import subprocess
 
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()  # the code that runs
     with tempfile.TemporaryDirectory(prefix="govnlp-fuzz-") as tmp:
         result = fuzz(args.cases, args.seed, Path(tmp))
     result["date"] = date.today().isoformat()
-    result["commit"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    result["commit"] = commit
     out = RESULTS / f"{result['date']}-fuzz.json"
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(json.dumps(result, indent=2))
