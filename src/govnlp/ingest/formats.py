@@ -117,7 +117,7 @@ def _from_metadata(layout: TextLayout, meta: dict, **extra) -> RawDoc:
 
 def read_markdown(data: bytes) -> list[RawDoc]:
     meta, body = _split_front_matter(decode_bytes(data))
-    layout = parse_text(_markdown_to_text(body), wrapped=True, header=not meta.get("title"))
+    layout = parse_text(_markdown_to_text(body), wrapped=True, header=not meta.get("title"), blank_ends_paragraph=True)
     return [_from_metadata(layout, meta, extra={k: str(v) for k, v in meta.items() if k != "title"})]
 
 

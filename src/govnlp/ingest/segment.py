@@ -174,19 +174,20 @@ def join(paragraph: str, line: str) -> str:
     return paragraph + " " + line
 
 
-def paragraphs(lines: list[Line], forced: set[int] | None = None, fitted: dict | None = None) -> list[tuple[int, int, str]]:
-    """(first line index, last line index, text) of each paragraph; ``forced``: line indices that always start one."""
+def paragraphs(lines: list[Line], alone: set[int] | None = None, fitted: dict | None = None) -> list[tuple[int, int, str]]:
+    """(first line index, last line index, text) of each paragraph; ``alone``: lines that are always a
+    paragraph of their own (a header date line)."""
     fitted = fitted or model()
     if not lines:
         return []
-    forced = forced or set()
+    alone = alone or set()
     width_of = widths([x.text for x in lines])
     out: list[list] = [[lines[0].index, lines[0].index, lines[0].text]]
     for k in range(1, len(lines)):
         prev, line = lines[k - 1], lines[k]
-        starts = (line.index in forced or prev.index in forced
-                  or probability(features(prev, line, width_of[k - 1], out[-1][2]), fitted) >= fitted.get("threshold", 0.5))
-        if starts:
+        new = (line.index in alone or prev.index in alone
+               or probability(features(prev, line, width_of[k - 1], out[-1][2]), fitted) >= fitted.get("threshold", 0.5))
+        if new:
             out.append([line.index, line.index, line.text])
         else:
             out[-1][1] = line.index

@@ -211,11 +211,15 @@ def scan_lines(text: str, layout: TextLayout, header: bool = True) -> Scan:
 _LONE_MARKER = re.compile(r"^(?:[•·▪◦‣*●■○–—>-]|\(?\d{1,2}[.)]|\(?[a-z][.)]|[ivxIVX]{1,4}[.)]|\d{1,2}(?:\.\d{1,2})+\.?)$")
 
 
-def parse_text(text: str, *, wrapped: bool | None = None, header: bool = True) -> TextLayout:
+def parse_text(text: str, *, wrapped: bool | None = None, header: bool = True, blank_ends_paragraph: bool = False) -> TextLayout:
     """Lay out a text.
 
     ``wrapped`` forces (True) or forbids (False) re-joining lines; ``header``
-    False means the text is body only (title and date came as metadata).
+    False means the text is body only (title and date came as metadata);
+    ``blank_ends_paragraph``: a blank line always ends a paragraph (Markdown's
+    rule: blocks are explicit, and lines inside a block are joined by the hand
+    rule); else the learned segmenter weighs it (PDF text has blank lines
+    mid-paragraph).
     """
     layout = TextLayout()
     scan = scan_lines(text, layout, header)
@@ -223,8 +227,8 @@ def parse_text(text: str, *, wrapped: bool | None = None, header: bool = True) -
     if wrapped is None:
         wrapped = looks_hard_wrapped([[line for _, line in b] for b in blocks])
     units: list[tuple[int, int, str]] = []  # (first line, last line, text)
-    if wrapped and segment.model() is not None:
-        units = segment.paragraphs(kept, forced=standalone)
+    if wrapped and not blank_ends_paragraph and segment.model() is not None:
+        units = segment.paragraphs(kept, alone=standalone)
     else:
         for block in blocks:
             if wrapped:

@@ -95,7 +95,7 @@ def plausible(text: str | None) -> bool:
     words = text.split()
     letters = sum(ch.isalpha() for ch in text)
     return (2 <= len(words) <= 30 and letters >= 0.6 * len(text.replace(" ", "")) and not _is_date(text)
-            and not any(p.search(text) for p in (_STRUCTURAL, _BYLINE, _SALUTATION, _PRESENTED, _WEB, _NEVER))
+            and not any(p.search(text) for p in (_STRUCTURAL, _BYLINE, _SALUTATION, _CODE, _PRESENTED, _WEB, _NEVER))
             and not re.search(r"\.(?:docx?|pdf|indd|pptx?)\b|^microsoft\b|^untitled\b", text, re.I))
 
 
