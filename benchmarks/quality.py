@@ -24,7 +24,7 @@ from collections import Counter
 from datetime import date
 from pathlib import Path
 
-from benchmarks import goldset, metrics
+from benchmarks import goldset, metrics, wide_corpus
 from benchmarks.readme import replace_block
 
 RESULTS = goldset.REPO / "benchmarks" / "results"
@@ -415,16 +415,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--subset", action="store_true", help="seeds and a few pairs only (CI)")
     parser.add_argument("--keep", type=Path, help="keep the inputs and warehouses in this folder")
-    parser.add_argument("--only", help="comma-separated: annotations,paragraphs,metadata,duplicates (while iterating)")
+    parser.add_argument("--only", help="comma-separated: annotations,paragraphs,metadata,duplicates,wide (while iterating)")
     parser.add_argument("--output", type=Path, help="results file [default: benchmarks/results/<date>-quality[-subset].json]")
     parser.add_argument("--update-readme", action="store_true")
     args = parser.parse_args()
-    result = evaluate(args.subset, args.keep, set(args.only.split(",")) if args.only else None)
+    only = set(args.only.split(",")) if args.only else None
+    result = evaluate(args.subset, args.keep, only)
+    wide = None
+    if (only is None or "wide" in only) and wide_corpus.corpus_root() is not None:  # the wide corpus: dev and held-out publishers
+        wide = wide_corpus.evaluate(args.subset)
+        result["wide_corpus"] = wide
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = args.output or RESULTS / f"{result['date']}-quality{'-subset' if args.subset else ''}.json"
     out.write_text(json.dumps(result, indent=1, default=str) + "\n", encoding="utf-8")
     table = render_table(result)
     print(table)
+    if wide is not None:
+        print("\nWide corpus (baseline in brackets: the line rules before issue 14):\n" + wide_corpus.render(wide))
+    elif only is None or "wide" in only:
+        print("\nWide corpus: not here (benchmarks/corpus/README.md), not evaluated")
     print(f"\nwritten to {out}")
     if args.update_readme:
         replace_block("quality", table)

@@ -195,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--subset", action="store_true")
     parser.add_argument("--baseline", default=BASELINE_COMMIT, help="commit whose reading is the baseline ('none' to skip)")
+    parser.add_argument("--update-readme", action="store_true", help="write the table into the README's wide block")
     parser.add_argument("--dump", type=Path, help=argparse.SUPPRESS)  # internal: write this checkout's reading of REFS as JSON
     parser.add_argument("--root", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("refs", nargs="*", help=argparse.SUPPRESS)
@@ -207,6 +208,12 @@ def main(argv: list[str] | None = None) -> int:
     out.write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
     print(render(result))
     print(f"(baseline in brackets: commit {result.get('baseline_commit', '-')}); details in {out}")
+    if args.update_readme:
+        from benchmarks.readme import replace_block
+
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=goldset.REPO).stdout.strip()
+        replace_block("wide", f"Wide corpus ({result['date']}, commit {commit}; baseline in brackets: commit {result.get('baseline_commit', '-')}, "
+                              f"the line rules before this work; the held-out rows are the ones that count):\n\n{render(result)}")
     return 0
 
 

@@ -16,12 +16,13 @@ word split at the break.  The coefficients are ``models/segment.json``.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+from govnlp.ingest import linear
 
 MODEL_FILE = Path(__file__).with_name("models") / "segment.json"
 
@@ -91,7 +92,7 @@ def widths(lines: list[str], span: int = 15) -> list[int]:
     return out
 
 
-def _caps(text: str) -> float:
+def caps_ratio(text: str) -> float:
     letters = [ch for ch in text if ch.isalpha()]
     return sum(ch.isupper() for ch in letters) / max(1, len(letters))
 
@@ -134,8 +135,8 @@ def features(prev: Line, line: Line, width: int, paragraph_start: str) -> list[f
         float(line.dropped_before),
         float(_heading_like(a)),
         float(_heading_like(b)),
-        _caps(a),
-        _caps(b),
+        caps_ratio(a),
+        caps_ratio(b),
         float(bool(_BULLET.match(paragraph_start))),
         float(ended and upper),
         float(short and upper),
@@ -154,17 +155,10 @@ def features(prev: Line, line: Line, width: int, paragraph_start: str) -> list[f
 
 @lru_cache(maxsize=1)
 def model() -> dict | None:
-    if not MODEL_FILE.exists():
-        return None
-    found = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
-    if tuple(found["features"]) != FEATURES:
-        raise RuntimeError(f"{MODEL_FILE} was trained on other features; rebuild it: python -m govnlp.ingest.train segments")
-    return found
+    return linear.load(MODEL_FILE, FEATURES)
 
 
-def probability(vector: list[float], fitted: dict) -> float:
-    z = fitted["intercept"] + sum(w * (x - m) / s for w, x, m, s in zip(fitted["coef"], vector, fitted["mean"], fitted["scale"]))
-    return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+probability = linear.probability
 
 
 def join(paragraph: str, line: str) -> str:

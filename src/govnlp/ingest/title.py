@@ -17,14 +17,15 @@ rebuilt by that command.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from govnlp.ingest import linear
 from govnlp.ingest.dates import stated_date
+from govnlp.ingest.segment import caps_ratio
 
 MODEL_FILE = Path(__file__).with_name("models") / "title.json"
 OPENING_LINES = 40
@@ -203,29 +204,18 @@ def _folded(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
-def _caps(line: str) -> float:
-    letters = [ch for ch in line if ch.isalpha()]
-    return sum(ch.isupper() for ch in letters) / max(1, len(letters))
-
-
 def _same_block(upper: str, lower: str) -> bool:
     """Whether two adjacent lines read as one title set over two lines: short, unpunctuated, the same case style."""
     return (len(upper.split()) <= 12 and len(lower.split()) <= 12 and not upper.endswith((".", ":", "!", "?"))
-            and abs(_caps(upper) - _caps(lower)) < 0.3 and not _is_date(lower) and not _is_date(upper))
+            and abs(caps_ratio(upper) - caps_ratio(lower)) < 0.3 and not _is_date(lower) and not _is_date(upper))
 
 
 @lru_cache(maxsize=1)
 def _model() -> dict | None:
-    if not MODEL_FILE.exists():
-        return None
-    model = json.loads(MODEL_FILE.read_text(encoding="utf-8"))
-    if tuple(model["features"]) != FEATURES:
-        raise RuntimeError(f"{MODEL_FILE} was trained on other features; rebuild it: python -m govnlp.ingest.train")
-    return model
+    return linear.load(MODEL_FILE, FEATURES)
 
 
-def score(vector: list[float], model: dict) -> float:
-    return model["intercept"] + sum(w * (x - m) / s for w, x, m, s in zip(model["coef"], vector, model["mean"], model["scale"]))
+score = linear.decision
 
 
 def best_title(text: str, metadata_title: str | None = None, rule_title: str | None = None, font_title: str | None = None) -> str | None:

@@ -49,20 +49,30 @@ def _font_title(path: Path) -> str | None:
     return largest_font_title(path.read_bytes()) if path.suffix.lower() == ".pdf" else None
 
 
+def dev_corpus_files(gold_file: str):
+    """(gold row, file) for the wide corpus's dev publishers' PDFs and text exports (none without the corpus)."""
+    from benchmarks import goldset, wide_corpus
+
+    root = wide_corpus.corpus_root()
+    if root is None:
+        return
+    part_of = wide_corpus.parts(wide_corpus.manifest(root))
+    for row in goldset.load_jsonl(goldset.GOLD / gold_file):
+        path = root / row["doc"]
+        if part_of.get(row["doc"]) == "dev" and path.suffix.lower() in (".pdf", ".txt") and path.exists():
+            yield row, path
+
+
 def title_examples() -> list[tuple[str, str | None, str | None, str | None, str]]:
     """(text, metadata title, header rule's title, largest-font title, gold title) for dev documents read as plain text or PDF."""
-    from benchmarks import goldset, wide_corpus
+    from benchmarks import goldset
     from benchmarks.whsite import load_markdown, render_text
 
     out = []
-    root = wide_corpus.corpus_root()
-    if root is not None:
-        part_of = wide_corpus.parts(wide_corpus.manifest(root))
-        for row in goldset.load_jsonl(goldset.GOLD / "documents.jsonl"):
-            path = root / row["doc"]
-            if part_of.get(row["doc"]) == "dev" and path.suffix.lower() in (".pdf", ".txt") and path.exists() and row["title"]:
-                text, meta = _reader_text(path), document_text(path)[1]
-                out.append((text, meta, _rule_title(text, path.suffix.lower() == ".pdf"), _font_title(path), row["title"]))
+    for row, path in dev_corpus_files("documents.jsonl"):
+        if row["title"]:
+            text, meta = _reader_text(path), document_text(path)[1]
+            out.append((text, meta, _rule_title(text, path.suffix.lower() == ".pdf"), _font_title(path), row["title"]))
     for row in goldset.load_jsonl(goldset.GOLD / "metadata.jsonl"):
         if row["input"] == "html" or any(k in row["doc"] for k in HELD_OUT_OLD_GOLD) or not row["title"]:
             continue
@@ -112,16 +122,9 @@ def train_titles() -> dict:
 
 def segment_examples() -> list[tuple[str, str, list[str], bool]]:
     """(name, text as the reader sees it, gold paragraph starts, gold covers the whole text) for dev PDFs and text exports."""
-    from benchmarks import goldset, wide_corpus
+    from benchmarks import goldset
 
-    out = []
-    root = wide_corpus.corpus_root()
-    if root is not None:
-        part_of = wide_corpus.parts(wide_corpus.manifest(root))
-        for row in goldset.load_jsonl(goldset.GOLD / "segments.jsonl"):
-            path = root / row["doc"]
-            if part_of.get(row["doc"]) == "dev" and path.suffix.lower() in (".pdf", ".txt") and path.exists():
-                out.append((row["doc"], _reader_text(path), row["paragraphs"], row.get("to_page") is None))
+    out = [(row["doc"], _reader_text(path), row["paragraphs"], row.get("to_page") is None) for row, path in dev_corpus_files("segments.jsonl")]
     for row in goldset.load_jsonl(goldset.GOLD / "paragraphs.jsonl"):
         if row["doc"].endswith(".pdf") and not any(k in row["doc"] for k in HELD_OUT_OLD_GOLD):
             out.append((row["doc"], _reader_text(goldset.resolve(row["doc"])), row["paragraphs"], row.get("to_page") is None))
