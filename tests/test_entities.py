@@ -105,3 +105,25 @@ def test_rules_for_acts_administrations_and_compounds(extractor):
     assert ("Section 232 of the Trade Expansion Act of 1962", "LAW") in names
     assert ("United States", "GPE") in names and ("United Kingdom", "GPE") in names
     assert not any(label == "LAW" and "Order" in name for name, label in names)
+
+
+def test_acronym_definitions_by_schwartz_hearst():
+    from govnlp.entities.acronyms import definitions
+
+    found = definitions("The Office of Management and Budget (OMB) issued guidance, and the Defense Advanced Research "
+                        "Projects Agency (DARPA) agreed. NIST (National Institute of Standards and Technology) wrote it. "
+                        "We use artificial intelligence (AI). The Department of Defense (DoD) and the Joint Artificial "
+                        "Intelligence Center (JAIC) met. Costs rose (by 5%).")
+    assert found == {"OMB": "Office of Management and Budget", "DARPA": "Defense Advanced Research Projects Agency",
+                     "NIST": "National Institute of Standards and Technology", "DoD": "Department of Defense",
+                     "JAIC": "Joint Artificial Intelligence Center"}  # "artificial intelligence" is no name
+
+
+def test_a_defined_acronym_names_its_long_form_in_the_whole_document(extractor):
+    paras = [ParagraphText("p1", "d1", 0, "The Joint Artificial Intelligence Center (JAIC) will coordinate with the "
+                                          "Office of Management and Budget (OMB) on procurement.", "h1"),
+             ParagraphText("p2", "d1", 1, "JAIC said that OMB would publish the memo next week.", "h2")]
+    mentions, entities = extractor.extract(paras)
+    later = {m.text: entities[m.entity_id] for m in mentions if m.paragraph_id == "p2"}
+    assert later["JAIC"].canonical_name == "Joint Artificial Intelligence Center" and later["JAIC"].label == "ORG"
+    assert later["OMB"].canonical_name == "Office of Management and Budget"

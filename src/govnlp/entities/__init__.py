@@ -14,6 +14,7 @@ import importlib.metadata
 from itertools import groupby
 from pathlib import Path
 
+from govnlp.entities import acronyms
 from govnlp.entities.canonical import DocumentContext, alias_table, canonicalize, entity_id, match_key, surface_name
 from govnlp.records import ENTITY_LABELS, Entity, Mention, ParagraphText
 
@@ -112,13 +113,16 @@ def ruler_patterns() -> list[dict]:
     return patterns
 
 
+CANONICAL_REVISION = "acronyms-1"  # bump when canonicalization changes in code, not data: entities are re-extracted
+
+
 def pipeline_version(model: str) -> str:
     """Model package version plus a digest of the rules: a change to either makes paragraphs pending."""
     try:
         package_version = importlib.metadata.version(model) if not Path(model).exists() else Path(model).resolve().as_posix()
     except importlib.metadata.PackageNotFoundError:
         package_version = "unknown"
-    rules_digest = hashlib.sha256((alias_table().source_text + repr(ruler_patterns())).encode()).hexdigest()[:10]
+    rules_digest = hashlib.sha256((alias_table().source_text + repr(ruler_patterns()) + CANONICAL_REVISION).encode()).hexdigest()[:10]
     return f"{model}-{package_version}+rules-{rules_digest}"
 
 
@@ -168,8 +172,8 @@ class EntityExtractor:
         spacy_docs = self.nlp.pipe((p.text for p in paragraphs), batch_size=batch_size)
         pairs = list(zip(paragraphs, spacy_docs))
         for _, group in groupby(pairs, key=lambda pair: pair[0].doc_id):
-            context = DocumentContext()
             group = list(group)
+            context = DocumentContext(acronyms.definitions("\n".join(para.text for para, _ in group)))
             for para, sdoc in group:
                 for ent in sdoc.ents:
                     if not ent.ent_id_ and _looks_like_heading(ent):
@@ -184,8 +188,9 @@ class EntityExtractor:
                             self._add(para, part, known.label, start, start + len(part), "rule", context, mentions, entities)
                         continue
                     self._add(para, ent.text, ent.label_, ent.start_char, ent.end_char, "rule" if ent.ent_id_ else "model", context, mentions, entities)
-            for para, sdoc in group:  # second pass: bare surnames the model missed
+            for para, sdoc in group:  # second pass: bare surnames and defined acronyms the model missed
                 self._add_surnames(para, sdoc, context, mentions, entities)
+                self._add_acronyms(para, sdoc, context, mentions, entities)
                 self._add_capitalized_places(para, sdoc, context, mentions, entities)
         return mentions, entities
 
@@ -216,6 +221,19 @@ class EntityExtractor:
             entities.setdefault(eid, Entity(eid, person.canonical_name, "PERSON")).aliases.add(token.text)
             mentions.append(Mention(para.paragraph_id, eid, token.text, "PERSON", start, end, "coref"))
             taken.append((start, end))
+
+    def _add_acronyms(self, para, sdoc, context, mentions, entities) -> None:
+        """Uses of an acronym the document defines ("OMB"), where the model tagged nothing: the long form's entity."""
+        if not context.acronyms:
+            return
+        taken = [(m.start_char, m.end_char) for m in mentions if m.paragraph_id == para.paragraph_id]
+        for token in sdoc:
+            if token.text not in context.acronyms:
+                continue
+            start, end = token.idx, token.idx + len(token.text)
+            if not any(s < end and start < e for s, e in taken):
+                self._add(para, token.text, "ORG", start, end, "coref", context, mentions, entities)
+                taken.append((start, end))
 
     def _add_capitalized_places(self, para, sdoc, context, mentions, entities) -> None:
         """Known countries in all-caps headings ("LIBERATING AMERICA FROM ..."), which the model does not tag."""

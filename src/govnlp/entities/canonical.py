@@ -143,10 +143,11 @@ class Resolved:
 
 
 class DocumentContext:
-    """Names already seen in one document, for surnames and short forms."""
+    """Names already seen in one document, for surnames and short forms, and the acronyms it defines."""
 
-    def __init__(self) -> None:
+    def __init__(self, acronyms: dict[str, str] | None = None) -> None:
         self.full_names: dict[str, list[Resolved]] = {}  # label -> multi-word canonical names
+        self.acronyms = acronyms or {}  # short form -> long form (entities.acronyms, Schwartz-Hearst)
 
     def remember(self, resolved: Resolved) -> None:
         if " " in resolved.canonical_name:
@@ -175,6 +176,14 @@ def canonicalize(text: str, label: str, context: DocumentContext) -> Resolved | 
     key = match_key(name)
     if not key or key in table.never or not any(ch.isupper() for ch in name) or "/" in name:
         return None
+    if name in context.acronyms and table.by_key.get(key) is None:
+        # "OMB" after "Office of Management and Budget (OMB)": the long form's entity, with its label
+        # (the model tags lone acronyms as PERSON as readily as ORG)
+        long = context.acronyms[name]
+        seen = next((r for names in context.full_names.values() for r in names if match_key(r.canonical_name) == match_key(long)), None)
+        if seen is not None:
+            return seen
+        return canonicalize(long, "ORG" if label in ("PERSON", "NORP") else label, DocumentContext()) or None
     if label == "PERSON" and any(match_key(w) in table.never or not w[:1].isupper() for w in person_name(name).split()):
         return None  # "Promoting AI": a heading, not a person
     known = table.by_key.get(key)

@@ -8,6 +8,7 @@ or rejections.  Neither raises for bad input: a rejection is data.
 from __future__ import annotations
 
 import hashlib
+import html
 import os
 import stat as stat_kinds
 from collections import Counter
@@ -127,7 +128,7 @@ def build_document(raw: RawDoc, source: SourceFile, index: int, fmt: str) -> Doc
     content_hash = text_hash("\n".join(texts))
     doc_id = short_id(source.source_uri, str(index), content_hash)
     url = _valid(raw.url or layout.url, replaced)
-    title = _valid(raw.title or layout.title, replaced)
+    title = clean_title(_valid(raw.title or layout.title, replaced))
     tags = [_valid(t, replaced) for t in raw.tags]
     doc_type, doc_type_rule = (raw.doc_type, "given") if raw.doc_type else infer_doc_type(title, texts, tags, fmt)
     paragraphs = [
@@ -179,6 +180,20 @@ def publication_date(raw: RawDoc):
         return found.value, found.precision, "text"
     parsed = parse_date(raw.date_guess)
     return (parsed, "day", "guess") if parsed else (None, None, None)
+
+
+def clean_title(title: str | None) -> str | None:
+    """The title as the guide writes it (benchmarks/gold/DOCUMENTS.md): HTML entities decoded ("&#58;" in
+    front matter), whitespace single, a trailing full stop dropped (not the period of a final "U.S.")."""
+    if not title:
+        return title
+    if "&" in title:
+        title = html.unescape(title)
+    title = " ".join(title.split())
+    last = title.split()[-1] if title.split() else ""
+    if title.endswith(".") and not title.endswith("..") and "." not in last[:-1]:
+        title = title[:-1].rstrip()
+    return title or None
 
 
 def _valid(value, replaced: Counter):
