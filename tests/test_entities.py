@@ -127,3 +127,13 @@ def test_a_defined_acronym_names_its_long_form_in_the_whole_document(extractor):
     later = {m.text: entities[m.entity_id] for m in mentions if m.paragraph_id == "p2"}
     assert later["JAIC"].canonical_name == "Joint Artificial Intelligence Center" and later["JAIC"].label == "ORG"
     assert later["OMB"].canonical_name == "Office of Management and Budget"
+
+
+@pytest.mark.parametrize("written, name", [
+    ("Mr Blair", "Blair"), ("Ms Hodge", "Hodge"), ("Dr Gibbons", "Gibbons"), ("Mr. Blair", "Blair"), ("Lord Vallance", "Vallance"),
+    ("Dame Wendy Hall", "Wendy Hall"), ("The Rt Hon Peter Kyle MP", "Peter Kyle"), ("Professor Zoubin Ghahramani FRS", "Zoubin Ghahramani"),
+])
+def test_british_titles_and_post_nominals_are_not_part_of_a_name(written, name):
+    from govnlp.entities.canonical import person_name
+
+    assert person_name(written) == name

@@ -81,7 +81,7 @@ def strip_titles(name: str) -> str:
 
 
 _MIDDLE_INITIAL = re.compile(r"(?<=\S) (?:[A-Z]\.){1,2}(?= \S)")
-_SUFFIX = re.compile(r",? (?:Jr\.?|Sr\.?|II|III|IV)$")
+_SUFFIX = re.compile(r"(?:,? (?:Jr\.?|Sr\.?|II|III|IV|MP|MSP|MEP|FRS|FREng|FRSE|FBA|FMedSci|CBE|OBE|MBE|KBE|DBE|KC|QC|PhD))+$")  # and UK post-nominals
 
 
 def person_name(name: str) -> str:
