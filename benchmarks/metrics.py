@@ -138,6 +138,14 @@ def _starts(gold_snippets: Sequence[str], predicted_paragraphs: Sequence[str], c
     return gold, predicted, len(joined)
 
 
+def _score(gold: list[int | None], predicted: set[int]) -> PRF:
+    """Starts found in both; a gold start not found at all counts as missed."""
+    score = PRF()
+    score.add({g for g in gold if g is not None}, predicted)
+    score.fn += sum(g is None for g in gold)
+    return score
+
+
 def boundary_prf(gold_snippets: Sequence[str], predicted_paragraphs: Sequence[str], covered_to_end: bool = True) -> tuple[PRF, int]:
     """Paragraph-start F1 in the pipeline's character stream; returns (score, gold snippets not found).
 
@@ -147,11 +155,7 @@ def boundary_prf(gold_snippets: Sequence[str], predicted_paragraphs: Sequence[st
     predicted starts after the last gold start are not counted.
     """
     gold, predicted, _ = _starts(gold_snippets, predicted_paragraphs, covered_to_end)
-    score = PRF()
-    score.add({g for g in gold if g is not None}, predicted)
-    missing = sum(g is None for g in gold)
-    score.fn += missing
-    return score, missing
+    return _score(gold, predicted), sum(g is None for g in gold)
 
 
 def boundary_prf_whole(gold_snippets: Sequence[str], predicted_paragraphs: Sequence[str], covered_to_end: bool = True,
@@ -164,9 +168,7 @@ def boundary_prf_whole(gold_snippets: Sequence[str], predicted_paragraphs: Seque
     (its end lies beyond the range) and is left out of the count.
     """
     gold, predicted, length = _starts(gold_snippets, predicted_paragraphs, covered_to_end, limit)
-    score = PRF()
-    score.add({g for g in gold if g is not None}, predicted)
-    score.fn += sum(g is None for g in gold)
+    score = _score(gold, predicted)
     ordered = sorted(predicted)
     whole, judged = 0, 0
     for i, start in enumerate(gold):

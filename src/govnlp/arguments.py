@@ -77,9 +77,3 @@ def date_range(since: date | None, until: date | None, names: tuple[str, str] = 
 def positive(name: str, value: int) -> None:
     if value < 1:
         raise ArgumentError(f"{name} must be at least 1, not {value}")
-
-
-def choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
-    if value not in allowed:
-        raise ArgumentError(f"{name} {value!r}: choose from {', '.join(allowed)}")
-

@@ -442,11 +442,7 @@ def sql(
 
     from govnlp.warehouse import shell
 
-    from govnlp.warehouse.shell import FORMATS
-
-    _checked(arguments.choice, "--format", format_, tuple(FORMATS))
-    if format_ == "parquet" and output is None:
-        _fail("--format parquet needs --output PATH", 2)
+    _checked(shell.check_format, format_, output)  # before the session opens: a bad format is an argument error
     settings = _settings(warehouse)
     con = _analyst_session(settings)
     if query is None:
@@ -499,9 +495,9 @@ def report(
 
 
 def main() -> None:
+    """Usage errors (unknown option, bad date, missing argument) as one line and exit status 2, like every other argument error."""
     from typer._click import exceptions as click_errors  # typer's own click (typer >= 0.20 vendors it)
 
-    """Usage errors (unknown option, bad date, missing argument) as one line and exit status 2, like every other argument error."""
     try:
         code = app(standalone_mode=False)  # returns the status of typer.Exit instead of exiting
     except typer.Abort:

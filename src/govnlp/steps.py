@@ -219,20 +219,21 @@ class _Probe(Exception):
     """Raised to roll a trial write back."""
 
 
-def _stores_cleanly(ctx: RunContext, docs: list) -> bool:
+def _store_error(ctx: RunContext, docs: list) -> str | None:
+    """Why these documents' rows cannot be stored (a trial write, rolled back); None when they can."""
     try:
         with ctx.writer.transaction() as con:
             writes.insert_documents(con, docs, {}, ctx.run_id)
             raise _Probe
     except _Probe:
-        return True
-    except WRITE_ERRORS:
-        return False
+        return None
+    except WRITE_ERRORS as exc:
+        return valid_text(f"{type(exc).__name__}: {exc}")[0]
 
 
 def failing_documents(ctx: RunContext, docs: list) -> list:
     """The documents whose own rows cannot be stored, found by halving (trial writes, rolled back)."""
-    if not docs or _stores_cleanly(ctx, docs):
+    if not docs or _store_error(ctx, docs) is None:
         return []
     if len(docs) == 1:
         return docs
@@ -253,7 +254,7 @@ def contain_write_failure(ctx: RunContext, docs: list, rows: list, errors: list[
     bad_ids = {d.doc_id for d in bad}
     for d in bad:
         errors = errors + [IngestError(d.source_uri, d.file_hash, "write_failed",
-                                       f"record {d.record_index}: storing failed: {type(exc).__name__}: {_error_text(d, ctx)}"[:1000])]
+                                       f"record {d.record_index}: storing failed: {_store_error(ctx, [d])}"[:1000])]
     docs = [d for d in docs if d.doc_id not in bad_ids]
     for d in docs:
         d.duplicate_of = d.duplicate_kind = d.duplicate_similarity = None
@@ -263,18 +264,6 @@ def contain_write_failure(ctx: RunContext, docs: list, rows: list, errors: list[
     rows = [(f, "ingested" if stored[f.source_uri] else "rejected", stored[f.source_uri], t) for f, _, _, t in rows]
     ctx.counts.update(write_failed=len(bad))
     return docs, rows, errors
-
-
-def _error_text(doc, ctx: RunContext) -> str:
-    """The document's own storing error (the batch's may name another document)."""
-    try:
-        with ctx.writer.transaction() as con:
-            writes.insert_documents(con, [doc], {}, ctx.run_id)
-            raise _Probe
-    except _Probe:
-        return "stored alone without error"
-    except WRITE_ERRORS as exc:
-        return valid_text(str(exc))[0]
 
 
 def link_versions(ctx: RunContext, docs: list) -> None:
@@ -447,31 +436,26 @@ def run_contained(ctx: RunContext, stage: str, work, batch: list[ParagraphText])
     raised, nothing is recorded against the paragraphs.
     """
     getattr(ctx, STAGE_MODELS[stage])  # a model that does not load fails the stage here, not a paragraph
+    failed: list[tuple[ParagraphText, Exception]] = []
+    done = _attempt(ctx, work, batch, failed)
+    if failed and len(failed) == len(batch) > 1:
+        raise failed[0][1]
+    if failed:
+        with ctx.writer.transaction() as con:
+            writes.record_stage_errors(con, [(p.paragraph_id, type(e).__name__, valid_text(str(e))[0][:500]) for p, e in failed],
+                                       stage, ctx.version(stage), ctx.run_id)
+        ctx.counts.update({f"{stage}_failed_paragraphs": len(failed)})
+    return done + len(failed)
+
+
+def _attempt(ctx: RunContext, work, batch: list[ParagraphText], failed: list) -> int:
+    """``work`` on the batch; on failure on halves of it, down to single paragraphs, which land in ``failed``."""
     try:
         return work(ctx, batch)
     except cancel.RunCancelled:
         raise
     except Exception as exc:
-        failed: list[tuple[ParagraphText, BaseException]] = []
-        done = _halve(ctx, work, batch, failed) if len(batch) > 1 else 0
         if len(batch) == 1:
-            failed.append((batch[0], exc))
-        if len(failed) == len(batch) and len(batch) > 1:
-            raise exc
-        with ctx.writer.transaction() as con:
-            writes.record_stage_errors(con, [(p.paragraph_id, type(e).__name__, valid_text(str(e))[0][:500]) for p, e in failed],
-                                       stage, ctx.version(stage), ctx.run_id)
-        ctx.counts.update({f"{stage}_failed_paragraphs": len(failed)})
-        return done + len(failed)
-
-
-def _halve(ctx: RunContext, work, batch: list[ParagraphText], failed: list) -> int:
-    if len(batch) == 1:
-        try:
-            return work(ctx, batch)
-        except cancel.RunCancelled:
-            raise
-        except Exception as exc:
             failed.append((batch[0], exc))
             return 0
     docs = list(dict.fromkeys(p.doc_id for p in batch))
@@ -480,15 +464,7 @@ def _halve(ctx: RunContext, work, batch: list[ParagraphText], failed: list) -> i
         parts = [[p for p in batch if p.doc_id in first], [p for p in batch if p.doc_id not in first]]
     else:
         parts = [batch[: len(batch) // 2], batch[len(batch) // 2:]]
-    done = 0
-    for part in parts:
-        try:
-            done += work(ctx, part)
-        except cancel.RunCancelled:
-            raise
-        except Exception:
-            done += _halve(ctx, work, part, failed)
-    return done
+    return sum(_attempt(ctx, work, part, failed) for part in parts)
 
 
 def entities_batch(ctx: RunContext, batch: list[ParagraphText]) -> int:

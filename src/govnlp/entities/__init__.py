@@ -153,6 +153,15 @@ def _looks_like_heading(ent) -> bool:
     return ent[0].tag_ == "VBG" or ("," in ent.text and ent.label_ != "PERSON")
 
 
+def _spans(mentions: list[Mention], para) -> list[tuple[int, int]]:
+    """Character spans already taken by mentions in this paragraph (the second pass adds only around them)."""
+    return [(m.start_char, m.end_char) for m in mentions if m.paragraph_id == para.paragraph_id]
+
+
+def _overlaps(taken: list[tuple[int, int]], start: int, end: int) -> bool:
+    return any(s < end and start < e for s, e in taken)
+
+
 class EntityExtractor:
     """Loads the spaCy pipeline once; ``extract`` runs it over paragraphs."""
 
@@ -206,13 +215,13 @@ class EntityExtractor:
         mentions.append(Mention(para.paragraph_id, eid, text, resolved.label, start, end, method))
 
     def _add_surnames(self, para, sdoc, context, mentions, entities) -> None:
-        taken = [(m.start_char, m.end_char) for m in mentions if m.paragraph_id == para.paragraph_id]
+        taken = _spans(mentions, para)
         names = {tok for r in context.full_names.get("PERSON", []) for tok in (r.canonical_name.split()[0], r.canonical_name.split()[-1])}
         for token in sdoc:
             if token.text not in names or token.pos_ != "PROPN" or len(token.text) < 2:
                 continue
             start, end = token.idx, token.idx + len(token.text)
-            if any(s < end and start < e for s, e in taken):
+            if _overlaps(taken, start, end):
                 continue
             person = context.person_for_token(token.text)
             if person is None:
@@ -226,24 +235,24 @@ class EntityExtractor:
         """Uses of an acronym the document defines ("OMB"), where the model tagged nothing: the long form's entity."""
         if not context.acronyms:
             return
-        taken = [(m.start_char, m.end_char) for m in mentions if m.paragraph_id == para.paragraph_id]
+        taken = _spans(mentions, para)
         for token in sdoc:
             if token.text not in context.acronyms:
                 continue
             start, end = token.idx, token.idx + len(token.text)
-            if not any(s < end and start < e for s, e in taken):
+            if not _overlaps(taken, start, end):
                 self._add(para, token.text, "ORG", start, end, "coref", context, mentions, entities)
                 taken.append((start, end))
 
     def _add_capitalized_places(self, para, sdoc, context, mentions, entities) -> None:
         """Known countries in all-caps headings ("LIBERATING AMERICA FROM ..."), which the model does not tag."""
-        taken = [(m.start_char, m.end_char) for m in mentions if m.paragraph_id == para.paragraph_id]
+        taken = _spans(mentions, para)
         table = alias_table()
         for token in sdoc:
             known = table.by_key.get(match_key(token.text)) if token.text.isupper() and len(token.text) >= 4 else None
             if known is None or known.label != "GPE":
                 continue
             start, end = token.idx, token.idx + len(token.text)
-            if not any(s < end and start < e for s, e in taken):
+            if not _overlaps(taken, start, end):
                 self._add(para, token.text, "GPE", start, end, "rule", context, mentions, entities)
                 taken.append((start, end))

@@ -183,7 +183,7 @@ def canonicalize(text: str, label: str, context: DocumentContext) -> Resolved | 
         seen = next((r for names in context.full_names.values() for r in names if match_key(r.canonical_name) == match_key(long)), None)
         if seen is not None:
             return seen
-        return canonicalize(long, "ORG" if label in ("PERSON", "NORP") else label, DocumentContext()) or None
+        return canonicalize(long, "ORG" if label in ("PERSON", "NORP") else label, DocumentContext())
     if label == "PERSON" and any(match_key(w) in table.never or not w[:1].isupper() for w in person_name(name).split()):
         return None  # "Promoting AI": a heading, not a person
     known = table.by_key.get(key)

@@ -30,7 +30,7 @@ _TERMINAL = tuple('.!?"”’)')
 _BULLET = re.compile(r"^([•·▪◦‣*●■○–—>-]\s*|\(?\d{1,2}[.)]\s|\(?[a-z][.)]\s|[IVX]{1,4}\.\s?)")
 _OPENER = re.compile(r"^(\d{1,2}(\.\d{1,2})+\.?\s+[A-Z]|(Fig\.|Figure|Table|Box|Chapter|Section|Annex|Part)\s+[\dIVX]{1,4}[.:]?\s)")
 _RUN_IN = re.compile(r"^[A-Z][\w’'&/-]*( [\w’'&/-]+){0,7}: [A-Z]")
-_STOP = frozenset("a an and the of for to in on at by with from as is are be this that or its it our we".split())
+STOPWORDS = frozenset("a an and the of for to in on at by with from as is are be this that or its it our we".split())
 
 
 @dataclass(frozen=True)
@@ -146,8 +146,8 @@ def features(prev: Line, line: Line, width: int, paragraph_start: str) -> list[f
         float(line.blank_before and lower),
         math.log1p(len(a_words)),
         math.log1p(len(b_words)),
-        float(bool(b_words) and b_words[0].casefold() in _STOP),
-        float(bool(a_words) and a_words[-1].casefold() in _STOP),
+        float(bool(b_words) and b_words[0].casefold() in STOPWORDS),
+        float(bool(a_words) and a_words[-1].casefold() in STOPWORDS),
         float(rule_break(a, b, width, paragraph_start)),
         float(bool(_OPENER.match(paragraph_start)) and _heading_like(paragraph_start)),
     ]

@@ -25,7 +25,7 @@ from pathlib import Path
 
 from govnlp.ingest import linear
 from govnlp.ingest.dates import stated_date
-from govnlp.ingest.segment import caps_ratio
+from govnlp.ingest.segment import STOPWORDS as _STOP, caps_ratio
 
 MODEL_FILE = Path(__file__).with_name("models") / "title.json"
 OPENING_LINES = 40
@@ -40,7 +40,6 @@ _PRESENTED = re.compile(r"^(?:presented to|laid before|published by|produced by|
 _ORG = re.compile(r"\b(?:department|ministry|office|commission|government of|agency|institute|university|council|committee|secretariat|directorate|authority)\b", re.I)
 _WEB = re.compile(r"https?://|www\.|@|\.(?:gov|org|com|int)\b", re.I)
 _NEVER = re.compile(r"©|copyright|all rights reserved|page \d|^\d+$", re.I)
-_STOP = frozenset("a an and the of for to in on at by with from as is are be this that or its it our we".split())
 
 FEATURES = (
     "bias_first_line", "position", "lines_2", "lines_3", "log_words", "words_le_2", "words_ge_20", "caps_ratio", "title_case",

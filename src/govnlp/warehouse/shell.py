@@ -15,12 +15,17 @@ HELP = """Enter SQL ending with ';'.  .tables lists tables, views and macros; .h
 Everything in `govnlp docs` is ready: views, macros, keyword_search(...) and semantic_search(...)."""
 
 
-def run_query(con: duckdb.DuckDBPyConnection, sql: str, fmt: str = "table", output: Path | None = None, max_rows: int = 40) -> int:
-    """Run one statement and write its result; returns the number of rows."""
+def check_format(fmt: str, output: Path | None) -> None:
+    """ValueError unless ``fmt`` is an output format this shell writes (parquet only to a file)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
     if fmt == "parquet" and output is None:
         raise ValueError("--format parquet needs --output PATH")
+
+
+def run_query(con: duckdb.DuckDBPyConnection, sql: str, fmt: str = "table", output: Path | None = None, max_rows: int = 40) -> int:
+    """Run one statement and write its result; returns the number of rows."""
+    check_format(fmt, output)
     rel = con.sql(sql)
     if rel is None:  # a statement without a result (SET, CREATE TEMP ...)
         return 0
