@@ -42,8 +42,8 @@ def backfill_flow(
             elif "ingest" in stages and source:
                 run_ingest(ctx, [Path(source)])
             doc_ids = steps.backfill_scope(ctx, since, until, None if web_source else source, web_source)
-            steps.forget(ctx, doc_ids, [s for s in stages if s in MODEL_STAGES])
-            run_model_stages(ctx, stages, doc_ids)
+            steps.forget(ctx, doc_ids, [s for s in stages if s in MODEL_STAGES and s != "topics"])
+            run_model_stages(ctx, stages, doc_ids, recluster=True)  # topics: every paragraph, clustered again
         return ctx.summary()
 
     return finish(work)

@@ -44,6 +44,11 @@ def document_themes(ctx) -> int:
     return steps.document_themes(ctx)
 
 
+@task(name="topics", retries=1, retry_delay_seconds=1, cache_policy=NONE)
+def topics(ctx, recluster: bool = False) -> int:
+    return steps.topics(ctx, recluster)
+
+
 def finish(work):
     """Run a flow body; a stop signal ends the flow run Cancelled, a busy warehouse Failed without a traceback."""
     try:
@@ -79,7 +84,8 @@ def ingest_batches(ctx, batches, total: int, label: str = "ingest") -> None:
     ctx.publish()
 
 
-def run_model_stages(ctx, stages, doc_ids=None) -> None:
+def run_model_stages(ctx, stages, doc_ids=None, recluster: bool = False) -> None:
+    """The per-paragraph model stages in order, then the topics (the whole corpus at once; ``recluster``: from scratch)."""
     for stage in MODEL_STAGE_TASKS:
         if stage not in stages:
             continue
@@ -95,4 +101,10 @@ def run_model_stages(ctx, stages, doc_ids=None) -> None:
             if stage == "themes":
                 cancel.check()
                 document_themes(ctx)
+        ctx.publish()
+    if "topics" in stages:
+        cancel.check()
+        with ctx.timed("topics"), progress.track("topics", 1) as advance:
+            topics(ctx, recluster)
+            advance(1)
         ctx.publish()

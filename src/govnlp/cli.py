@@ -101,7 +101,7 @@ def _print_summary(result: dict) -> None:
 def run(
     source: Annotated[Optional[list[str]], typer.Option("--source", "-s", help="A folder or file, a source name from sources.toml, or a URL (a feed, a sitemap or a page; recognised after fetching). Repeatable [default: raw/].")] = None,
     warehouse: WarehouseOpt = None,
-    stages: Annotated[Optional[str], typer.Option(help="Comma-separated subset of ingest,dedup,entities,quotes,embed,themes.")] = None,
+    stages: Annotated[Optional[str], typer.Option(help="Comma-separated subset of ingest,dedup,entities,quotes,embed,themes,topics.")] = None,
     allow_private_hosts: Annotated[bool, typer.Option("--allow-private-hosts", help="Allow loopback and private addresses (tests, local mirrors); link-local and multicast stay refused.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect logs.")] = False,
 ) -> None:
@@ -137,7 +137,7 @@ def run(
 
 @app.command()
 def backfill(
-    stages: Annotated[str, typer.Option(help="Stages to re-run over stored documents: entities,quotes,embed,themes (ingest needs --source).")] = "entities,quotes,embed,themes",
+    stages: Annotated[str, typer.Option(help="Stages to re-run over stored documents: entities,quotes,embed,themes,topics (ingest needs --source; topics re-clusters every paragraph).")] = "entities,quotes,embed,themes,topics",
     since: Annotated[Optional[datetime], typer.Option(formats=["%Y-%m-%d"], help="Only documents published on or after this date.")] = None,
     until: Annotated[Optional[datetime], typer.Option(formats=["%Y-%m-%d"], help="Only documents published on or before this date.")] = None,
     source: Annotated[Optional[str], typer.Option(help="Only documents from this folder or file, URL prefix, or web source (name); with --stages ingest a web source's archived pages are re-extracted from the raw store, without the network.")] = None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import (
@@ -20,9 +21,9 @@ from pydantic_settings import (
 )
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-# Pipeline order: quotes resolve speakers through the stored entity mentions; themes score the stored embeddings.
-ALL_STAGES = ("ingest", "dedup", "entities", "quotes", "embed", "themes")
-MODEL_STAGES = ("entities", "quotes", "embed", "themes")
+# Pipeline order: quotes resolve speakers through the stored entity mentions; themes and topics use the stored embeddings.
+ALL_STAGES = ("ingest", "dedup", "entities", "quotes", "embed", "themes", "topics")
+MODEL_STAGES = ("entities", "quotes", "embed", "themes", "topics")
 
 
 def _config_file() -> Path:
@@ -43,6 +44,13 @@ class Settings(BaseSettings):
     theme_margin: float = Field(0.1, description="A theme is assigned only within this much of the paragraph's best theme score.")
     theme_keyword_weight: float = Field(0.04, description="Score added per keyword match of a theme (at most 3 matches count).")
     theme_max_per_paragraph: int = 2
+    topic_method: Literal["kmeans-merge", "hdbscan"] = Field("kmeans-merge", description="Topic clustering: kmeans-merge (MiniBatchKMeans, close centroids merged) or hdbscan; chosen by benchmarks/topics.py.")
+    topic_min_size: int = Field(5, description="Smallest topic (paragraphs); smaller clusters are dissolved into their neighbours.")
+    topic_merge_distance: float = Field(0.3, description="kmeans-merge: k-means centroids closer than this cosine distance become one topic.")
+    topic_min_similarity: float = Field(0.3, description="A paragraph less similar than this (cosine) to its topic's centroid stays unassigned.")
+    topic_min_words: int = Field(8, description="Shorter paragraphs (datelines, headings, 'Thank you.') get no topic.")
+    topic_min_paragraphs: int = Field(50, description="Fewer eligible paragraphs than this: no clustering yet (they wait for more).")
+    topic_recluster_growth: float = Field(1.0, description="Re-cluster everything once the eligible paragraphs grew by this fraction since the last clustering; until then new ones join the nearest topic.")
     near_duplicate_threshold: float = Field(0.8, description="MinHash Jaccard for near-duplicate documents.")
     near_duplicate_containment: float = Field(0.9, description="Also a near duplicate: the shorter document's 5-grams this much inside the other's (a re-published copy with a new header or footer)...")
     near_duplicate_containment_floor: float = Field(0.6, description="...when their Jaccard is at least this (below it, never).")
@@ -73,6 +81,11 @@ class Settings(BaseSettings):
     fetch_backoff_seconds: float = Field(1.0, description="First retry delay; doubles on each retry.")
     fetch_max_retry_after_seconds: float = Field(120.0, description="A Retry-After longer than this fails the URL instead of waiting.")
     serve_lock_wait_seconds: float = Field(3600.0, description="Under `govnlp serve`, how long a source run waits for another source's run to release the warehouse.")
+
+    def topic_params(self):
+        from govnlp.topics import ClusterParams
+
+        return ClusterParams(self.topic_method, self.topic_min_size, self.topic_merge_distance, self.topic_min_similarity)
 
     def fetch_limits(self, source=None):
         """The politeness and safety limits for one source (its own overrides applied)."""

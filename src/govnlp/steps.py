@@ -525,3 +525,68 @@ def forget(ctx: RunContext, doc_ids: list[str] | None, stages: list[str]) -> int
         n = writes.forget_annotations(con, doc_ids, stages)
     ctx.counts.update(reset_annotations=n)
     return n
+
+
+# ---- topics: the whole corpus at once (clustering), or new paragraphs to the nearest topic ----
+
+def topics(ctx: RunContext, recluster: bool = False) -> int:
+    """Bring the topics up to date; returns the paragraphs sent to the clustering or the assignment.
+
+    A full clustering happens when there is none yet, when the topic
+    settings or the embedding model changed, when ``recluster`` is asked
+    (backfill), or when the eligible paragraphs grew by
+    ``topic_recluster_growth`` since the last one.  Otherwise new paragraphs
+    join the nearest existing topic.  Nothing new: nothing is computed.
+    """
+    from govnlp import topics as topic_model
+
+    s = ctx.settings
+    params = s.topic_params()
+    version = topic_model.params_version(params, s.embed_model)
+    current = queries.current_clustering(ctx.con)
+    if current is not None and current["version"] == version and not recluster:
+        ids, texts, words, vectors = queries.topic_inputs(ctx.con, s.embed_model, _topic_annotation(current))
+        new_eligible = int((words >= s.topic_min_words).sum())
+        if not ids:
+            return 0
+        if current["eligible"] + new_eligible < (1 + s.topic_recluster_growth) * current["eligible"]:
+            return _assign_topics(ctx, current, ids, words, vectors)
+    ids, texts, words, vectors = queries.topic_inputs(ctx.con, s.embed_model)
+    keep = words >= s.topic_min_words
+    if keep.sum() < s.topic_min_paragraphs:
+        ctx.counts.update(topics_waiting=len(ids))  # too few to cluster: they stay pending
+        return 0
+    start = time.perf_counter()
+    eligible = [i for i in range(len(ids)) if keep[i]]
+    built = topic_model.build([ids[i] for i in eligible], [texts[i] for i in eligible], vectors[keep], params)
+    cid = uuid.uuid4().hex[:12]
+    record = {"clustering_id": cid, "version": version, "method": params.method, "parameters": params.as_dict(), "embed_model": s.embed_model,
+              "paragraphs": len(ids), "eligible": built.eligible, "assigned": len(built.memberships), "topics": len(built.topics),
+              "seconds": round(time.perf_counter() - start, 3)}
+    rows = [(pid, f"{cid}-{t:03d}", score) for pid, t, score in built.memberships]
+    with ctx.writer.transaction() as con:
+        writes.replace_topics(con, record, built.topics, rows, ctx.run_id)
+        writes.forget_annotations(con, None, ["topics"])
+        writes.mark_annotated(con, ids, "topics", _topic_annotation(record), ctx.run_id)
+    ctx.counts.update(topic_paragraphs=len(ids), topics=len(built.topics), topic_members=len(rows))
+    return len(ids)
+
+
+def _topic_annotation(clustering: dict) -> str:
+    """The lineage version of a paragraph's topic: the method and parameters' version plus the clustering."""
+    return f"{clustering['version']}+{clustering['clustering_id']}"
+
+
+def _assign_topics(ctx: RunContext, current: dict, ids: list[str], words, vectors) -> int:
+    from govnlp import topics as topic_model
+
+    topic_ids, centroids = queries.topic_centroids(ctx.con, current["clustering_id"])
+    keep = words >= ctx.settings.topic_min_words
+    chosen = [i for i in range(len(ids)) if keep[i]]
+    found = topic_model.assign([ids[i] for i in chosen], vectors[keep], centroids, ctx.settings.topic_min_similarity)
+    rows = [(pid, topic_ids[t], score) for pid, t, score in found]
+    with ctx.writer.transaction() as con:
+        writes.add_paragraph_topics(con, rows, "nearest", ctx.run_id)
+        writes.mark_annotated(con, ids, "topics", _topic_annotation(current), ctx.run_id)
+    ctx.counts.update(topic_paragraphs=len(ids), topic_members=len(rows))
+    return len(ids)

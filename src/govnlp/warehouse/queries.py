@@ -265,3 +265,43 @@ def archived_pages(con, url_prefix: str | None = None, source_name: str | None =
     return con.execute(
         f"SELECT url, arg_max(content_sha256, fetched_at) FROM fetches WHERE {' AND '.join(where)} GROUP BY url ORDER BY url", params
     ).fetchall()
+
+
+# ---- topics ----
+
+def current_clustering(con) -> dict | None:
+    """The newest topic clustering (id, version, eligible paragraphs), or None before the first."""
+    row = con.execute("SELECT clustering_id, version, eligible FROM topic_clusterings ORDER BY created_at DESC, clustering_id DESC LIMIT 1").fetchone()
+    return dict(zip(("clustering_id", "version", "eligible"), row)) if row else None
+
+
+def topic_centroids(con, clustering_id: str) -> tuple[list[str], np.ndarray]:
+    """(topic ids by rank, centroid matrix) of a clustering."""
+    table = con.execute("SELECT topic_id, centroid FROM topics WHERE clustering_id = ? ORDER BY rank", [clustering_id]).fetch_arrow_table()
+    return table.column("topic_id").to_pylist(), _matrix(table.column("centroid"))
+
+
+def topic_inputs(con, model: str, version: str | None = None) -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
+    """(paragraph ids, texts, word counts, vectors) of canonical paragraphs embedded by ``model``.
+
+    With ``version``: only those not yet annotated by the topics stage at that version (pending).
+    """
+    where = "p.duplicate_of IS NULL AND e.model = ?"
+    params: list = [model]
+    if version is not None:
+        where += " AND NOT EXISTS (SELECT 1 FROM paragraph_annotations a WHERE a.paragraph_id = p.paragraph_id AND a.stage = 'topics' AND a.version = ?)"
+        params.append(version)
+    table = con.execute(
+        f"SELECT p.paragraph_id, p.text, p.word_count, e.vector FROM paragraphs p JOIN embeddings e USING (paragraph_id) WHERE {where} ORDER BY p.paragraph_id",
+        params,
+    ).fetch_arrow_table()
+    return (table.column("paragraph_id").to_pylist(), table.column("text").to_pylist(),
+            table.column("word_count").to_numpy(), _matrix(table.column("vector")))
+
+
+def _matrix(column) -> np.ndarray:
+    """An Arrow list column of equal-length float lists as a 2-D float32 array."""
+    if len(column) == 0:
+        return np.zeros((0, EMBEDDING_DIM), np.float32)
+    flat = column.combine_chunks().flatten().to_numpy(zero_copy_only=False)
+    return flat.astype(np.float32).reshape(len(column), -1)

@@ -306,3 +306,43 @@ def record_fetches(con, rows, source_name: str, run_id: str) -> None:
         "error_type": col(lambda r: r.request.fetched.error_type if r.outcome in ("failed", "refused", "rejected", "robots_disallowed") else None),
         "message": col(lambda r: r.request.fetched.message if r.outcome in ("failed", "refused", "rejected", "robots_disallowed") else None),
     }), verb="INSERT")
+
+
+def replace_topics(con, clustering: dict, topics: Sequence, memberships: Sequence[tuple[str, str, float]], run_id: str) -> None:
+    """A full clustering: record it, and replace every topic and paragraph topic with its results."""
+    con.execute("DELETE FROM paragraph_topics")
+    con.execute("DELETE FROM topics")
+    _insert(con, "topic_clusterings", pa.table({
+        **{k: [v] for k, v in clustering.items() if k != "parameters"},
+        "parameters": [json.dumps(clustering["parameters"], sort_keys=True)],
+        "run_id": [run_id],
+        "created_at": pa.array([utcnow()], pa.timestamp("us")),
+    }))
+    cid = clustering["clustering_id"]
+    _insert(con, "topics", pa.table({
+        "topic_id": [f"{cid}-{t.index:03d}" for t in topics],
+        "clustering_id": [cid] * len(topics),
+        "rank": pa.array([t.index for t in topics], pa.int32()),
+        "label": [t.label for t in topics],
+        "terms": pa.array([t.terms for t in topics], pa.list_(pa.string())),
+        "term_weights": pa.array([t.term_weights for t in topics], pa.list_(pa.float32())),
+        "size": pa.array([t.size for t in topics], pa.int32()),
+        "central_paragraph_id": [t.central_paragraph_id for t in topics],
+        "coherence": pa.array([t.coherence for t in topics], pa.float64()),
+        "centroid": pa.array([np.asarray(t.centroid, np.float32).tolist() for t in topics], pa.list_(pa.float32())),
+    }))
+    add_paragraph_topics(con, memberships, "clustering", run_id, grow=False)
+
+
+def add_paragraph_topics(con, rows: Sequence[tuple[str, str, float]], assigned_by: str, run_id: str, grow: bool = True) -> None:
+    """(paragraph_id, topic_id, score) rows; with ``grow`` the topics' sizes are recounted to include them."""
+    _insert(con, "paragraph_topics", pa.table({
+        "paragraph_id": [r[0] for r in rows],
+        "topic_id": [r[1] for r in rows],
+        "score": pa.array([r[2] for r in rows], pa.float32()),
+        "assigned_by": [assigned_by] * len(rows),
+        "run_id": [run_id] * len(rows),
+    }), verb="INSERT OR REPLACE")
+    if grow and rows:
+        con.execute("UPDATE topics SET size = c.n FROM (SELECT topic_id, count(*) AS n FROM paragraph_topics GROUP BY 1) c "
+                    "WHERE topics.topic_id = c.topic_id")
