@@ -134,10 +134,12 @@ def test_who_said_what(con):
 def test_lineage_names_run_and_versions(con):
     pid = con.execute("SELECT min(paragraph_id) FROM paragraphs WHERE duplicate_of IS NULL").fetchone()[0]
     lineage = {r["stage"]: r for r in rows(con, "SELECT * FROM paragraph_lineage WHERE paragraph_id = ?", pid)}
-    assert set(lineage) == {"entities", "quotes", "embed", "themes"}
+    assert set(lineage) == {"entities", "quotes", "embed", "themes", "topics"}
     assert lineage["entities"]["version"].startswith("en_core_web_sm")
     assert lineage["embed"]["version"] == con.execute("SELECT DISTINCT model FROM embeddings").fetchone()[0]
     assert lineage["themes"]["version"].startswith(con.execute("SELECT any_value(taxonomy_version) FROM themes").fetchone()[0])
+    clustering = con.execute("SELECT version || '+' || clustering_id FROM topic_clusterings").fetchone()[0]
+    assert lineage["topics"]["version"] == clustering
     assert all(r["flow"] in ("ingest", "backfill") and r["run_started_at"] for r in lineage.values())
 
 

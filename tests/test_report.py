@@ -19,7 +19,7 @@ from govnlp.warehouse.report_data import DATASETS, report_data
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM = os.environ.get("GOVNLP_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("GOVNLP_CHROMEDRIVER") or shutil.which("chromedriver") or "/usr/bin/chromedriver"
-CHART_IDS = ["chart-documents", "chart-themes", "chart-entities", "chart-network",
+CHART_IDS = ["chart-documents", "chart-themes", "chart-topics", "chart-entities", "chart-network",
              "chart-duplicates", "chart-speakers", "chart-runs"]
 
 
@@ -162,10 +162,12 @@ def report_page(first_run, tmp_path_factory) -> tuple[Path, dict]:
 def test_report_data_from_pipeline_warehouse(report_page):
     _, data = report_page
     assert set(data) == set(DATASETS)
-    for key in ("documents_by_month", "theme_share_by_month", "top_entities", "cooccurrence_edges",
-                "cooccurrence_nodes", "runs", "run_stages"):
+    for key in ("documents_by_month", "theme_share_by_month", "topic_share_by_month", "emerging_topics", "top_entities",
+                "cooccurrence_edges", "cooccurrence_nodes", "runs", "run_stages"):
         assert data[key], f"{key} is empty on the seed warehouse"
-    assert all(0 <= r["share"] <= 1 for r in data["theme_share_by_month"])
+    assert all(0 <= r["share"] <= 1 for r in data["theme_share_by_month"] + data["topic_share_by_month"])
+    assert len({r["topic_id"] for r in data["topic_share_by_month"]}) <= 8
+    assert all(r["paragraphs_now"] > 0 and r["window_days"] == 91 for r in data["emerging_topics"])
     assert len(data["cooccurrence_edges"]) <= 40
     ids = {n["entity_id"] for n in data["cooccurrence_nodes"]}
     assert all(e["source_id"] in ids and e["target_id"] in ids for e in data["cooccurrence_edges"])
@@ -201,11 +203,14 @@ def test_report_renders_offline_in_chromium(report_page, tmp_path):
         assert chart["svg"] or chart["canvas"], f"{chart['id']}: nothing rendered"
         assert chart["marks"] > 0 and chart["width"] > 0, f"{chart['id']}: no marks: {chart}"
     # Datasets the seed run fills are drawn as data, not as the "no data" placeholder.
-    for cid in ("chart-documents", "chart-themes", "chart-entities", "chart-network", "chart-runs"):
+    for cid in ("chart-documents", "chart-themes", "chart-topics", "chart-entities", "chart-network", "chart-runs"):
         assert not any(t.startswith("no ") for t in charts[cid]["texts"]), f"{cid} shows no data: {charts[cid]['texts']}"
     assert charts["chart-network"]["marks"] >= len(data["cooccurrence_edges"]) + len(data["cooccurrence_nodes"])
     assert "China" in charts["chart-network"]["texts"]
     assert (ARTIFACTS / "report.png").stat().st_size > 10_000
+    emerging = html.split('<table id="emerging-topics">', 1)[1].split("</table>", 1)[0]
+    assert emerging.count("<tr>") == len(data["emerging_topics"]) + 1  # header plus one row per topic
+    assert data["emerging_topics"][0]["topic"] in emerging
 
 
 def test_empty_report_renders():

@@ -245,3 +245,23 @@ def test_short_paragraphs_get_no_topic_but_are_seen(settings):
 def test_too_few_paragraphs_wait(settings):
     sent, counts = run(settings, [make_doc("a1", "A", 1, 6)])
     assert sent == 0 and counts == {"topics_waiting": 6}
+
+
+def test_check_finds_broken_topic_links(settings, tmp_path):
+    import shutil
+
+    import duckdb
+
+    from govnlp.warehouse import integrity
+
+    run(settings, [make_doc(*row) for row in CORPUS])
+    con = open_reader(settings.warehouse)
+    topic_problems = lambda: [p for p in integrity.problems(con) if "topic" in p]  # noqa: E731 (the fixed set has no files or signatures)
+    assert topic_problems() == []
+    con.close()
+    broken = tmp_path / "broken.duckdb"
+    shutil.copy(settings.warehouse, broken)
+    con = duckdb.connect(str(broken))
+    con.execute("DELETE FROM topics WHERE rank = 2")
+    assert topic_problems() == ["10 paragraph topics of missing paragraphs or topics"]
+    con.close()

@@ -53,4 +53,15 @@ EXAMPLES: list[Example] = [
     Example("9", "Lineage: which run, model and taxonomy version produced a paragraph's annotations",
             "SELECT stage, version, run_id, flow FROM paragraph_lineage\n"
             "WHERE paragraph_id = (SELECT min(paragraph_id) FROM paragraphs) ORDER BY stage;"),
+    Example("10", "Emergent topics: what the paragraphs talk about, found without a taxonomy",
+            "SELECT rank, label, size, round(coherence, 2) AS coherence\n"
+            "FROM topics ORDER BY rank LIMIT 5;"),
+    Example("10b", "The share of paragraphs in each topic per month and publisher",
+            "SELECT month, publisher, topic, paragraphs, round(share, 2) AS share\n"
+            "FROM topic_trends ORDER BY month NULLS LAST, paragraphs DESC LIMIT 5;"),
+    Example("10c", "Emerging topics: whose share rose most against the previous period of the same length",
+            "SELECT topic, paragraphs_now, share_now, share_before, share_change\n"
+            "FROM emerging_topics('2026-01-01', '2027-01-01', n := 3);"),
+    Example("10d", "The documents with most paragraphs in a topic (id, label or rank)",
+            "SELECT title, topic_paragraphs, paragraph_share FROM topic_documents(0, n := 3);"),
 ]

@@ -30,6 +30,7 @@ class Section:
     title: str
     caption: str
     chart: alt.TopLevelMixin
+    table: str = ""  # HTML shown under the chart (already escaped)
 
 
 def _data(rows: list[dict]) -> alt.Data:
@@ -96,6 +97,36 @@ def themes_chart(rows: list[dict]) -> alt.TopLevelMixin:
         color=alt.condition("datum.share > 0.5", alt.value("white"), alt.value("black")),
     )
     return (heat + text).properties(width=min(WIDTH, max(120, 70 * months)), height=alt.Step(20))
+
+
+def topics_chart(rows: list[dict]) -> alt.TopLevelMixin:
+    """The largest topics' share of paragraphs per month, one line per topic."""
+    if not rows:
+        return no_data_chart("no topics in this period")
+    return alt.Chart(_data(rows)).mark_line(point=True).encode(
+        x=_month(),
+        y=alt.Y("share:Q", title="share of paragraphs", axis=alt.Axis(format="%")),
+        color=alt.Color("topic:N", title="topic", legend=alt.Legend(orient="bottom", columns=2, labelLimit=LABEL_LIMIT)),
+        tooltip=[alt.Tooltip("yearmonth(month):T", title="month"), "topic:N",
+                 alt.Tooltip("share:Q", format=".1%"), "paragraphs:Q", "total_paragraphs:Q"],
+    ).properties(width=WIDTH - 100, height=260)
+
+
+def emerging_table(rows: list[dict]) -> str:
+    """The emerging topics as an HTML table (rising share first)."""
+    if not rows:
+        return '<p class="caption" id="emerging-topics">No emerging topics: no topics, or no dated paragraphs in this period.</p>'
+    pct = lambda v: "" if v is None else f"{100 * v:.1f}%"  # noqa: E731
+    head = (f'<p class="caption">Emerging topics: {html.escape(rows[0]["window_start"])} to {html.escape(rows[0]["window_end"])} '
+            f'against the {rows[0]["window_days"]} days before; share of paragraphs now, before, and the change.</p>')
+    body = "".join(
+        f"<tr><td>{html.escape(str(r['topic']))}</td><td>{html.escape(', '.join(r.get('terms') or []))}</td>"
+        f"<td>{r['paragraphs_now']}</td><td>{pct(r['share_now'])}</td><td>{pct(r['share_before'])}</td>"
+        f"<td>{'+' if (r['share_change'] or 0) > 0 else ''}{pct(r['share_change'])}</td></tr>"
+        for r in rows
+    )
+    return (f'{head}<table id="emerging-topics"><thead><tr><th>topic</th><th>terms</th><th>paragraphs</th>'
+            f"<th>share</th><th>before</th><th>change</th></tr></thead><tbody>{body}</tbody></table>")
 
 
 def entities_chart(rows: list[dict]) -> alt.TopLevelMixin:
@@ -211,6 +242,9 @@ def sections(data: dict[str, list[dict]]) -> list[Section]:
         Section("themes", "Theme shares over time",
                 "Per month, the share of canonical paragraphs with each theme assigned (a paragraph can carry up to 3 themes).",
                 themes_chart(g("theme_share_by_month"))),
+        Section("topics", "Topics over time",
+                "Topics found in the paragraphs themselves (the topics stage, no taxonomy): per month, the share of paragraphs in each of the largest topics.",
+                topics_chart(g("topic_share_by_month")), emerging_table(g("emerging_topics"))),
         Section("entities", "Top entities by type",
                 "The 10 entities of each type mentioned in the most documents.",
                 entities_chart(g("top_entities"))),
@@ -263,6 +297,8 @@ section { margin: 28px 0; }
 section h2 { font-size: 1.2em; margin-bottom: 2px; }
 section p.caption { margin-top: 0; color: #555; font-size: 0.92em; }
 .chart { min-height: 60px; }
+table { border-collapse: collapse; font-size: 0.9em; margin-top: 8px; }
+th, td { border-bottom: 1px solid #eee; padding: 3px 8px; text-align: left; vertical-align: top; }
 """
 
 
@@ -276,7 +312,7 @@ def render_report(data: dict[str, list[dict]], since: date | None, until: date |
         spec.pop("$schema", None)  # embed mode is given explicitly; keeps the page free of external URLs
     body = "\n".join(
         f'<section id="{s.key}"><h2>{html.escape(s.title)}</h2><p class="caption">{html.escape(s.caption)}</p>'
-        f'<div class="chart" id="chart-{s.key}"></div></section>'
+        f'<div class="chart" id="chart-{s.key}"></div>{s.table}</section>'
         for s in secs
     )
     specs_json = _json_for_script(specs)

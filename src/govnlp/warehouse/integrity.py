@@ -73,9 +73,22 @@ PENDING = (
 )
 
 
+# Checks of tables that a warehouse from before their migration lacks (check reads without migrating).
+TOPIC_CHECKS: list[tuple[str, str]] = [
+    ("paragraph topics of missing paragraphs or topics",
+     "SELECT count(*) FROM paragraph_topics t WHERE NOT EXISTS (SELECT 1 FROM paragraphs p WHERE p.paragraph_id = t.paragraph_id) "
+     "OR NOT EXISTS (SELECT 1 FROM topics h WHERE h.topic_id = t.topic_id)"),
+    ("paragraph topics in paragraphs not marked as topic-annotated (a half-written batch)",
+     "SELECT count(*) FROM paragraph_topics t WHERE NOT EXISTS "
+     "(SELECT 1 FROM paragraph_annotations a WHERE a.paragraph_id = t.paragraph_id AND a.stage = 'topics')"),
+    ("topics of a clustering that is not recorded",
+     "SELECT count(*) FROM topics t WHERE NOT EXISTS (SELECT 1 FROM topic_clusterings c WHERE c.clustering_id = t.clustering_id)"),
+]
+
+
 def problems(con: duckdb.DuckDBPyConnection) -> list[str]:
     found = []
-    for what, query in CHECKS:
+    for what, query in CHECKS + (TOPIC_CHECKS if "topics" in tables(con) else []):
         n = con.execute(query).fetchone()[0]
         if n:
             found.append(f"{n} {what}")

@@ -10,12 +10,14 @@ never appears in the per-month datasets); runs on ``runs.started_at``.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 TOP_ENTITIES_PER_LABEL = 10
 TOP_PAIRS = 40
 TOP_SPEAKERS = 15
+TOP_TOPICS = 8
+EMERGING_WINDOW_DAYS = 91  # the last quarter of the period against the quarter before
 
 DATASETS = (
     "documents_by_month",
@@ -25,6 +27,8 @@ DATASETS = (
     "cooccurrence_edges",
     "cooccurrence_nodes",
     "top_speakers",
+    "topic_share_by_month",
+    "emerging_topics",
     "runs",
     "run_stages",
 )
@@ -112,6 +116,46 @@ def theme_share_by_month(con, since: date | None, until: date | None) -> list[di
         FROM totals t CROSS JOIN themes th
         LEFT JOIN hits h ON h.month = t.month AND h.theme_id = th.theme_id
         ORDER BY month, theme""", params)
+
+
+def topic_share_by_month(con, since: date | None, until: date | None, top: int = TOP_TOPICS) -> list[dict]:
+    """Per month, the share of paragraphs seen by the topics stage that are in each of the period's largest topics."""
+    if not table_exists(con, "paragraph_topics"):
+        return []
+    where, params = _doc_filter("d", since, until)
+    return _rows(con, f"""
+        WITH seen AS (
+            SELECT p.paragraph_id, date_trunc('month', d.published_on) AS month
+            FROM paragraphs p JOIN documents d ON d.doc_id = p.doc_id
+            WHERE p.duplicate_of IS NULL AND d.duplicate_of IS NULL AND d.published_on IS NOT NULL AND {where}
+              AND EXISTS (SELECT 1 FROM paragraph_annotations a WHERE a.paragraph_id = p.paragraph_id AND a.stage = 'topics')
+        ),
+        totals AS (SELECT month, count(*) AS total FROM seen GROUP BY month),
+        hits AS (SELECT s.month, pt.topic_id, count(*) AS paragraphs FROM seen s JOIN paragraph_topics pt USING (paragraph_id) GROUP BY ALL),
+        top AS (SELECT topic_id FROM hits GROUP BY topic_id ORDER BY sum(paragraphs) DESC, topic_id LIMIT {int(top)})
+        SELECT strftime(t.month, '%Y-%m-%d') AS month, tp.topic_id, tp.label AS topic,
+               coalesce(h.paragraphs, 0)::INTEGER AS paragraphs, t.total::INTEGER AS total_paragraphs,
+               coalesce(h.paragraphs, 0) / t.total AS share
+        FROM totals t CROSS JOIN top JOIN topics tp USING (topic_id)
+        LEFT JOIN hits h ON h.month = t.month AND h.topic_id = tp.topic_id
+        ORDER BY month, topic""", params)
+
+
+def emerging_topics(con, since: date | None, until: date | None, n: int = 10) -> list[dict]:
+    """The macro emerging_topics over the period's last quarter (ending at ``until`` or the newest date) against the quarter before."""
+    if not table_exists(con, "paragraph_topics"):
+        return []
+    where, params = _doc_filter("d", since, until)
+    newest = con.execute(f"SELECT max(d.published_on) FROM documents d WHERE d.published_on IS NOT NULL AND {where}", params).fetchone()[0]
+    if newest is None:
+        return []
+    stop = newest + timedelta(days=1)
+    start = stop - timedelta(days=EMERGING_WINDOW_DAYS)
+    rows = _rows(con, "SELECT topic, terms[1:6] AS terms, paragraphs_now, paragraphs_before, share_now, share_before, share_change "
+                      "FROM emerging_topics(?, ?, ?)", [start, stop, n])
+    for r in rows:
+        r.update(window_start=start.isoformat(), window_end=newest.isoformat(), window_days=EMERGING_WINDOW_DAYS)
+    return rows
 
 
 def top_entities(con, since: date | None, until: date | None, per_label: int = TOP_ENTITIES_PER_LABEL) -> list[dict]:
@@ -225,6 +269,8 @@ def report_data(con, since: date | None = None, until: date | None = None) -> di
         "cooccurrence_edges": edges,
         "cooccurrence_nodes": nodes,
         "top_speakers": top_speakers(con, since, until),
+        "topic_share_by_month": topic_share_by_month(con, since, until),
+        "emerging_topics": emerging_topics(con, since, until),
         "runs": runs,
         "run_stages": stages,
     }
