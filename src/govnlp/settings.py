@@ -46,8 +46,8 @@ class Settings(BaseSettings):
     theme_max_per_paragraph: int = 2
     topic_method: Literal["kmeans-merge", "hdbscan"] = Field("kmeans-merge", description="Topic clustering: kmeans-merge (MiniBatchKMeans, close centroids merged) or hdbscan; chosen by benchmarks/topics.py.")
     topic_min_size: int = Field(5, description="Smallest topic (paragraphs); smaller clusters are dissolved into their neighbours.")
-    topic_merge_distance: float = Field(0.3, description="kmeans-merge: k-means centroids closer than this cosine distance become one topic.")
-    topic_min_similarity: float = Field(0.3, description="A paragraph less similar than this (cosine) to its topic's centroid stays unassigned.")
+    topic_merge_distance: float = Field(0.45, description="kmeans-merge: k-means centroids closer than this cosine distance become one topic (chosen on a dev corpus by benchmarks/topics.py).")
+    topic_min_similarity: float = Field(0.4, description="A paragraph less similar than this (cosine) to its topic's centroid stays unassigned.")
     topic_min_words: int = Field(8, description="Shorter paragraphs (datelines, headings, 'Thank you.') get no topic.")
     topic_min_paragraphs: int = Field(50, description="Fewer eligible paragraphs than this: no clustering yet (they wait for more).")
     topic_recluster_growth: float = Field(1.0, description="Re-cluster everything once the eligible paragraphs grew by this fraction since the last clustering; until then new ones join the nearest topic.")

@@ -17,6 +17,7 @@ together, 0: independent, -1: never).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from itertools import combinations
 
@@ -26,13 +27,29 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, CountVectorizer
 
 from govnlp.topics.cluster import UNASSIGNED
 
-# Words of reporting and transcripts that say nothing about a subject.
+# Words of reporting and transcripts that say nothing about a subject, and the pieces
+# the tokenizer leaves of contractions ("don't" -> "don", "we've" -> "ve").
 REPORTING_WORDS = frozenset("""
 said says say saying stated noted added told asked going know think want just like really yes okay ok thank thanks
-mr ms mrs dr applause laughter inaudible today yesterday tomorrow
+mr ms mrs dr applause laughter inaudible today yesterday tomorrow did does doing
+don didn doesn isn aren wasn weren won wouldn couldn shouldn haven hasn ve ll re
 """.split())
-STOP_WORDS = sorted(ENGLISH_STOP_WORDS | REPORTING_WORDS)
-TOKEN = r"(?u)\b[^\W\d_][^\W\d_'’-]+\b"  # words of two or more letters; no numbers
+STOP_WORDS = frozenset(ENGLISH_STOP_WORDS | REPORTING_WORDS)
+TOKEN = re.compile(r"(?u)\b[^\W\d_][^\W\d_'’-]+\b")  # words of two or more letters; no numbers
+LINKS = re.compile(r"\S*(?:https?://|www\.|@)\S*")  # URLs and e-mail addresses are not words of a subject
+
+
+def terms_of(text: str) -> list[str]:
+    """Words and adjacent two-word phrases, neither word a stop word.
+
+    A phrase is built from words next to each other in the text, so that
+    "good morning, and thank you for joining" gives no "morning joining"
+    (sklearn's own n-grams are formed after stop words are removed).
+    """
+    tokens = TOKEN.findall(LINKS.sub(" ", text.lower()))
+    keep = [t not in STOP_WORDS for t in tokens]
+    words = [t for t, k in zip(tokens, keep) if k]
+    return words + [f"{a} {b}" for a, b, ka, kb in zip(tokens, tokens[1:], keep, keep[1:]) if ka and kb]
 
 
 @dataclass(frozen=True)
@@ -47,8 +64,7 @@ class Vocabulary:
 
     def __init__(self, texts: list[str], max_share: float = 0.2):
         min_df = 2 if len(texts) >= 20 else 1
-        self.vectorizer = CountVectorizer(ngram_range=(1, 2), stop_words=STOP_WORDS, token_pattern=TOKEN,
-                                          min_df=min_df, max_df=max_share if len(texts) >= 50 else 1.0, lowercase=True)
+        self.vectorizer = CountVectorizer(analyzer=terms_of, min_df=min_df, max_df=max_share if len(texts) >= 50 else 1.0)
         try:
             self.counts = self.vectorizer.fit_transform(texts).tocsr().astype(np.float64)
             self.terms = self.vectorizer.get_feature_names_out()
@@ -57,18 +73,29 @@ class Vocabulary:
             self.terms = np.array([], dtype=object)
         self.present = (self.counts > 0).astype(np.float64).tocsc()
 
-    def topic_terms(self, labels: np.ndarray, n_topics: int, n_terms: int = 10) -> list[TopicTerms]:
-        """For topics 0..n_topics-1: the top terms by c-TF-IDF, their weights and their NPMI coherence."""
+    def topic_terms(self, labels: np.ndarray, n_topics: int, n_terms: int = 10, weighting: str = "words") -> list[TopicTerms]:
+        """For topics 0..n_topics-1: the top terms by c-TF-IDF, their weights and their NPMI coherence.
+
+        ``weighting="words"`` counts occurrences (c-TF-IDF as published);
+        ``"paragraphs"`` counts the topic's paragraphs holding the term, and
+        A is the mean number of paragraphs per topic, so that a term repeated
+        in one paragraph cannot outrank one that most members share.
+        """
         if n_topics == 0:
             return []
         if len(self.terms) == 0:
             return [TopicTerms([], [], None) for _ in range(n_topics)]
         assigned = np.flatnonzero(labels != UNASSIGNED)
         member = sparse.csr_matrix((np.ones(len(assigned)), (labels[assigned], assigned)), shape=(n_topics, len(labels)))
-        tf = np.asarray((member @ self.counts).todense())
-        words = tf.sum(axis=1, keepdims=True)
-        idf = np.log(1 + words.mean() / np.maximum(tf.sum(axis=0), 1))
-        weight = tf / np.maximum(words, 1) * idf
+        if weighting == "paragraphs":
+            tf = np.asarray((member @ self.present.tocsr()).todense())
+            size = np.asarray(member.sum(axis=1))
+            tf[tf < np.where(size >= 10, 2, 1)] = 0  # a term of one paragraph does not describe a topic
+        else:
+            tf = np.asarray((member @ self.counts).todense())
+            size = tf.sum(axis=1, keepdims=True)
+        idf = np.log(1 + size.mean() / np.maximum(tf.sum(axis=0), 1))
+        weight = tf / np.maximum(size, 1) * idf
         out = []
         for t in range(n_topics):
             ranked = [i for i in np.argsort(-weight[t]) if weight[t, i] > 0]
