@@ -156,12 +156,49 @@ def child(warehouse: Path, params: dict, sample: Path) -> None:
     print(json.dumps(row))
 
 
+def markdown(results: dict, hand_check: list[dict] | None, commit: str) -> str:
+    """The README block: the dev grid's kmeans-merge/HDBSCAN extremes, the chosen setting, the evaluation figures."""
+    ev, chosen = results["evaluation"], results["dev"]["chosen"]["params"]
+    lines = [f"Measured {results['date']} (commit {commit}), `python -m benchmarks.topics`; "
+             f"results `benchmarks/results/{results['date']}-topics.json`.", "",
+             "| corpus | setting | topics | unassigned (eligible) | NPMI (size-weighted) | seconds |", "|---|---|---|---|---|---|"]
+    for row in results["dev"]["grid"]:
+        p = row["params"]
+        name = f"{p['method']} merge {p['merge_distance']} sim {p['min_similarity']}" if p["method"] == "kmeans-merge" else f"hdbscan min size {p['min_size']} sim {p['min_similarity']}"
+        mark = " (chosen)" if p == chosen else ""
+        lines.append(f"| dev ({results['dev']['eligible']} paragraphs) | {name}{mark} | {row['topics']} | {row['unassigned_share']:.1%} | {row['coherence']:.3f} | {row['seconds']} |")
+    lines.append(f"| **AI subset ({ev['paragraphs']} paragraphs)** | chosen | **{ev['topics']}** | **{ev['unassigned_share']:.1%}** | **{ev['coherence']:.3f}** | **{ev['seconds']}** |")
+    lines += ["", f"On the AI subset: {ev['unassigned_share_of_all']:.1%} of all {ev['all_paragraphs']} canonical paragraphs have no topic "
+              f"(the {ev['all_paragraphs'] - ev['paragraphs']} under {MIN_WORDS} words included); the largest topic holds "
+              f"{ev['largest_topic_share']:.1%}; clustering and labelling took {ev['seconds']} s, the whole process "
+              f"{ev['process_wall_s']} s with a peak of {ev['peak_rss_mb']:.0f} MB (targets: 60 s, 1 GB)."]
+    if hand_check:
+        fits = sum(1 for h in hand_check if h["fits"])
+        lines.append(f"Hand check of 20 random topics by an independent judge (guide `benchmarks/gold/TOPICS.md`): "
+                     f"**{fits}/20** labels fit their central paragraphs.")
+    return "\n".join(lines)
+
+
+def update_readme(results_path: Path) -> None:
+    from benchmarks.readme import replace_block
+
+    results = json.loads(results_path.read_text())
+    check = results_path.with_name(f"{results['date']}-topics-hand-check.jsonl")
+    hand = [json.loads(line) for line in check.read_text().splitlines() if line.strip()] if check.exists() else None
+    commit = results.get("commit", "")
+    replace_block("topics", markdown(results, hand, commit), REPO / "README.md")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--archive", type=Path, default=ARCHIVE)
     parser.add_argument("--results", type=Path, default=REPO / "benchmarks" / "results")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--update-readme", type=Path, metavar="RESULTS", help="write the README's topics block from a results file, then stop")
     args = parser.parse_args()
+    if args.update_readme:
+        update_readme(args.update_readme)
+        return
     if args.child:
         child(Path(args.child[0]), json.loads(args.child[1]), Path(args.child[2]))
         return
@@ -182,7 +219,8 @@ def main() -> None:
     held = evaluate_in_child(evaluation, chosen, sample)
     print(json.dumps(held), flush=True)
     out = args.results / f"{date.today()}-topics.json"
-    out.write_text(json.dumps({"date": str(date.today()), "dev": {"paragraphs": total, "eligible": len(ids), "grid": grid, "chosen": best},
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+    out.write_text(json.dumps({"date": str(date.today()), "commit": commit, "dev": {"paragraphs": total, "eligible": len(ids), "grid": grid, "chosen": best},
                                "evaluation": held, "objective": f"highest size-weighted NPMI with at most {MAX_UNASSIGNED:.0%} of eligible paragraphs unassigned and at most {MAX_LARGEST:.0%} in one topic",
                                "load_average": os.getloadavg()}, indent=2))
     print(f"wrote {out} and {sample}")

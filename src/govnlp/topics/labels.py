@@ -73,13 +73,13 @@ class Vocabulary:
             self.terms = np.array([], dtype=object)
         self.present = (self.counts > 0).astype(np.float64).tocsc()
 
-    def topic_terms(self, labels: np.ndarray, n_topics: int, n_terms: int = 10, weighting: str = "words") -> list[TopicTerms]:
+    def topic_terms(self, labels: np.ndarray, n_topics: int, n_terms: int = 10) -> list[TopicTerms]:
         """For topics 0..n_topics-1: the top terms by c-TF-IDF, their weights and their NPMI coherence.
 
-        ``weighting="words"`` counts occurrences (c-TF-IDF as published);
-        ``"paragraphs"`` counts the topic's paragraphs holding the term, and
-        A is the mean number of paragraphs per topic, so that a term repeated
-        in one paragraph cannot outrank one that most members share.
+        Counting a topic's paragraphs that hold a term instead of its
+        occurrences was tried on the dev corpus: 12/20 labels fit either way
+        (benchmarks/results/2026-12-04-topics-dev-hand-check-*), so the
+        published weighting stays.
         """
         if n_topics == 0:
             return []
@@ -87,13 +87,8 @@ class Vocabulary:
             return [TopicTerms([], [], None) for _ in range(n_topics)]
         assigned = np.flatnonzero(labels != UNASSIGNED)
         member = sparse.csr_matrix((np.ones(len(assigned)), (labels[assigned], assigned)), shape=(n_topics, len(labels)))
-        if weighting == "paragraphs":
-            tf = np.asarray((member @ self.present.tocsr()).todense())
-            size = np.asarray(member.sum(axis=1))
-            tf[tf < np.where(size >= 10, 2, 1)] = 0  # a term of one paragraph does not describe a topic
-        else:
-            tf = np.asarray((member @ self.counts).todense())
-            size = tf.sum(axis=1, keepdims=True)
+        tf = np.asarray((member @ self.counts).todense())
+        size = tf.sum(axis=1, keepdims=True)
         idf = np.log(1 + size.mean() / np.maximum(tf.sum(axis=0), 1))
         weight = tf / np.maximum(size, 1) * idf
         out = []
