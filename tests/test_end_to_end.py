@@ -214,3 +214,28 @@ def test_cli_run_ingests_and_prints_a_summary(tmp_path, source_dir):
     with duckdb.connect(str(warehouse), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM documents").fetchone()[0] == 1
         assert con.execute("SELECT status FROM runs").fetchone()[0] == "completed"
+
+
+def test_topics_on_the_seeds_then_backfill_reclusters(first_run, tmp_path):
+    import shutil
+
+    from flows.backfill import backfill_flow
+    from flows.ingest import ingest_flow
+
+    warehouse = tmp_path / "govnlp.duckdb"
+    shutil.copy(first_run["warehouse"], warehouse)
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        (first,) = con.execute("SELECT clustering_id FROM topic_clusterings").fetchone()
+        eligible = con.execute("SELECT count(*) FROM paragraphs p JOIN embeddings e USING (paragraph_id) "
+                               "WHERE p.duplicate_of IS NULL AND p.word_count >= 8").fetchone()[0]
+        assert con.execute("SELECT eligible FROM topic_clusterings").fetchone()[0] == eligible
+        assert con.execute("SELECT count(*) FROM topics").fetchone()[0] >= 1
+    again = ingest_flow(warehouse=str(warehouse), stages=["topics"])  # nothing new: no clustering, no assignment
+    assert "topic_paragraphs" not in again["counts"]
+    result = backfill_flow(stages=["topics"], warehouse=str(warehouse))
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        clusterings = [r[0] for r in con.execute("SELECT clustering_id FROM topic_clusterings ORDER BY created_at").fetchall()]
+        assert len(clusterings) == 2 and clusterings[0] == first
+        assert con.execute("SELECT DISTINCT clustering_id FROM topics").fetchall() == [(clusterings[1],)]
+        canonical = con.execute("SELECT count(*) FROM paragraphs p JOIN embeddings e USING (paragraph_id) WHERE p.duplicate_of IS NULL").fetchone()[0]
+    assert result["counts"]["topic_paragraphs"] == canonical

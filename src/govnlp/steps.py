@@ -559,7 +559,7 @@ def topics(ctx: RunContext, recluster: bool = False) -> int:
     start = time.perf_counter()
     eligible = [i for i in range(len(ids)) if keep[i]]
     built = topic_model.build([ids[i] for i in eligible], [texts[i] for i in eligible], vectors[keep], params)
-    cid = uuid.uuid4().hex[:12]
+    cid = _clustering_id(version, ids, current)
     record = {"clustering_id": cid, "version": version, "method": params.method, "parameters": params.as_dict(), "embed_model": s.embed_model,
               "paragraphs": len(ids), "eligible": built.eligible, "assigned": len(built.memberships), "topics": len(built.topics),
               "seconds": round(time.perf_counter() - start, 3)}
@@ -570,6 +570,16 @@ def topics(ctx: RunContext, recluster: bool = False) -> int:
         writes.mark_annotated(con, ids, "topics", _topic_annotation(record), ctx.run_id)
     ctx.counts.update(topic_paragraphs=len(ids), topics=len(built.topics), topic_members=len(rows))
     return len(ids)
+
+
+def _clustering_id(version: str, paragraph_ids: list[str], previous: dict | None) -> str:
+    """Same settings, same paragraphs, same history: the same id (two warehouses built alike compare equal)."""
+    import hashlib
+
+    digest = hashlib.sha256(f"{version}\n{previous['clustering_id'] if previous else ''}\n".encode())
+    for pid in paragraph_ids:
+        digest.update(pid.encode() + b"\n")
+    return digest.hexdigest()[:12]
 
 
 def _topic_annotation(clustering: dict) -> str:
