@@ -18,7 +18,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="govnlp: AI-g
 console = Console(stderr=True)
 out = Console()
 
-WarehouseOpt = Annotated[Optional[Path], typer.Option("--warehouse", "-w", help="Warehouse file [env GOVNLP_WAREHOUSE; default warehouse/govnlp.duckdb].")]
+WarehouseOpt = Annotated[Optional[Path], typer.Option("--warehouse", "-w", help="Warehouse file, or a DuckLake: ducklake:postgres:<conninfo> or ducklake:sqlite:<file> (data folder: GOVNLP_LAKE_DATA_PATH) [env GOVNLP_WAREHOUSE; default warehouse/govnlp.duckdb].")]
 
 
 def _quiet_prefect(verbose: bool) -> None:
@@ -336,9 +336,9 @@ def _reader(settings):
 
 
 def _writer(settings):
-    from govnlp.warehouse import WarehouseWriter
+    from govnlp.warehouse import open_writer
 
-    return WarehouseWriter(settings.warehouse, settings.work_file, settings.lock_file, settings.lock_timeout_seconds)
+    return open_writer(settings)
 
 
 @app.command()
@@ -385,7 +385,10 @@ def migrate(
             applied, version = writer.migrated, schema_version(writer.con)
     except WarehouseBusy as exc:
         _fail(str(exc), 75)
-    out.print(f"schema version {version}; " + (f"applied {', '.join(applied)} (backup in {settings.warehouse.parent / 'backups'})" if applied else "already up to date"))
+    from govnlp.warehouse.target import is_lake
+
+    backup = "earlier snapshots stay readable in the lake" if is_lake(settings.warehouse) else f"backup in {settings.warehouse.parent / 'backups'}"
+    out.print(f"schema version {version}; " + (f"applied {', '.join(applied)} ({backup})" if applied else "already up to date"))
 
 
 @app.command("export")
