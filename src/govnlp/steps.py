@@ -203,10 +203,11 @@ WRITE_ERRORS = (duckdb.Error, pa.ArrowException, UnicodeError, ValueError, TypeE
 def store_documents(ctx: RunContext, docs: list, prepared: dict, rows: list, errors: list[IngestError], web: WebBatch | None):
     """Link duplicates and write documents, file rows, errors and fetches in one transaction."""
     index = ctx.dedup_index
-    index.known_documents(queries.canonical_documents(ctx.con, [d.content_hash for d in docs]))
-    index.known_paragraphs(queries.canonical_paragraphs(ctx.con, [p.text_hash for d in docs for p in d.paragraphs]))
-    signatures, stats = index.add(docs, prepared)
     with ctx.writer.transaction() as con:
+        # Looked up inside the transaction: on a lake, runs of other sources commit between this run's batches.
+        index.known_documents(queries.canonical_documents(con, [d.content_hash for d in docs]))
+        index.known_paragraphs(queries.canonical_paragraphs(con, [p.text_hash for d in docs for p in d.paragraphs]))
+        signatures, stats = index.add(docs, prepared)
         writes.insert_documents(con, docs, signatures, ctx.run_id)
         writes.record_files(con, rows, ctx.run_id)
         writes.record_errors(con, errors, ctx.run_id)
