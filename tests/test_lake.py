@@ -28,7 +28,7 @@ from govnlp.warehouse.dictionary import catalog, missing_comments
 from govnlp.warehouse.extensions import extension_path
 from govnlp.warehouse.lake import LakeWriter
 from govnlp.warehouse.target import TargetError, parse_lake
-from postgres import PostgresServer, binaries
+from benchmarks.postgres import PostgresServer, binaries
 
 SEED_FILES = sorted(SEEDS.glob("*.txt"))
 

@@ -35,10 +35,23 @@ def connect(target: LakeTarget, read_only: bool = False) -> duckdb.DuckDBPyConne
     load(con, "ducklake")
     load(con, CATALOG_EXTENSIONS[target.catalog])
     if target.data_path and "://" in target.data_path:
-        load(con, "httpfs")  # s3://, gs://, https:// data paths (credentials: DuckDB secrets, see the README)
+        load(con, "httpfs")  # s3://, gs://, https:// data paths
+        _object_store_secret(con)
     con.execute(target.attach_sql(read_only=read_only, data_path=not read_only))
     con.execute(f"USE {ALIAS}")
     return con
+
+
+def _object_store_secret(con: duckdb.DuckDBPyConnection) -> None:
+    """S3 credentials from the usual AWS_* variables, as a DuckDB secret (httpfs does not read them by itself)."""
+    from govnlp.warehouse.target import _literal
+
+    if not os.environ.get("AWS_ACCESS_KEY_ID"):
+        return
+    options = {"KEY_ID": "AWS_ACCESS_KEY_ID", "SECRET": "AWS_SECRET_ACCESS_KEY", "SESSION_TOKEN": "AWS_SESSION_TOKEN",
+               "REGION": "AWS_REGION", "ENDPOINT": "AWS_ENDPOINT_URL"}
+    given = ", ".join(f"{key} {_literal(os.environ[env])}" for key, env in options.items() if os.environ.get(env))
+    con.execute(f"CREATE OR REPLACE SECRET govnlp_s3 (TYPE s3, {given})")
 
 
 def open_reader(target: LakeTarget) -> duckdb.DuckDBPyConnection:

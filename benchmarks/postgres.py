@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL server for the lake tests: Debian's `postgresql` binaries, a Unix socket, no TCP.
+"""A throwaway PostgreSQL server for the lake tests and benchmarks: Debian's `postgresql` binaries, a Unix socket, no TCP.
 
 initdb refuses to run as root, so as root the server runs as the
 ``postgres`` user (which the Debian package creates) in a temporary folder
