@@ -169,19 +169,22 @@ def test_two_writers_and_an_analyst_at_once(first_run, pg_lake, tmp_path):
 
 def test_two_runs_of_one_source_do_not_overlap(pg_lake, tmp_path):
     """The per-source lock lives in the catalog: a second run of the same folder is refused (exit 75) while the first runs."""
+    from govnlp.warehouse.locks import PostgresLocks
+
     folder = _folder(tmp_path, "one", SEED_FILES[:2])
     first = start("run", "--source", str(folder), "--warehouse", pg_lake, "--stages", "ingest,embed")
-    deadline = time.monotonic() + 300
-    refused = None
-    while time.monotonic() < deadline and first.poll() is None:
-        second = run("run", "--source", str(folder), "--warehouse", pg_lake, "--stages", "ingest")
-        if second.returncode == 75:
-            refused = second
-            break
-        time.sleep(1)
+    locks = PostgresLocks(parse_lake(pg_lake))
+    try:
+        deadline = time.monotonic() + 300
+        while not locks.live("run:") and first.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert list(locks.live("run:")) == [f"run:{folder}"], "the first run never took its source lock"
+    finally:
+        locks.close()
+    second = run("run", "--source", str(folder), "--warehouse", pg_lake, "--stages", "ingest")
     first.communicate(timeout=600)
     assert first.returncode == 0
-    assert refused is not None and "is being run into the lake" in refused.stderr and "Traceback" not in refused.stderr
+    assert second.returncode == 75 and "is being run into the lake" in second.stderr and "Traceback" not in second.stderr, second.stderr
 
 
 # ---- export / import between a file and a lake, both ways (SQLite catalog) ----

@@ -47,6 +47,13 @@ def _settings(warehouse: Path | None = None, sources: list[Path] | None = None):
     return _checked(arguments.settings, warehouse=warehouse, sources=sources or None)
 
 
+def _warehouse_name(settings) -> str:
+    """The warehouse as a deployment parameter: a file's absolute path (workers start elsewhere), or the lake's name."""
+    from govnlp.warehouse.target import is_lake
+
+    return str(settings.warehouse) if is_lake(settings.warehouse) else str(settings.warehouse.absolute())
+
+
 def _checked(check, *args, **kwargs):
     """Run an argument check; a bad value is one line and exit status 2, before any flow or API starts."""
     try:
@@ -241,11 +248,11 @@ def serve(
         configured = load_sources(settings.sources_file)
     except ValueError as exc:
         _fail(str(exc), 2)
-    deployments = source_deployments(configured, str(settings.warehouse.absolute()), allow_private_hosts or settings.allow_private_hosts,
+    deployments = source_deployments(configured, _warehouse_name(settings), allow_private_hosts or settings.allow_private_hosts,
                                      settings.serve_lock_wait_seconds)
     if not deployments:
         console.print(f"no source in {settings.sources_file} has a schedule: serving the folder ingestion of {', '.join(map(str, settings.sources))} on {cron!r}")
-        deployments = [scheduled_deployment(cron, [str(s.absolute()) for s in settings.sources], str(settings.warehouse.absolute()))]
+        deployments = [scheduled_deployment(cron, [str(s.absolute()) for s in settings.sources], _warehouse_name(settings))]
     _wait_for_api(api)
     if api is not None:
         console.print(f"local Prefect API (with its scheduler) at {api.url}; it stops with this command")
@@ -322,7 +329,7 @@ def sources_deployments(output: Annotated[Path, typer.Option(help="Where to writ
     from govnlp.fetch import load_sources
 
     settings = _settings(warehouse)
-    output.write_text(prefect_yaml(load_sources(settings.sources_file), str(settings.warehouse.absolute()) if warehouse else None), encoding="utf-8")
+    output.write_text(prefect_yaml(load_sources(settings.sources_file), _warehouse_name(settings) if warehouse else None), encoding="utf-8")
     console.print(f"wrote {output}")
 
 
