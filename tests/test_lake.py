@@ -172,7 +172,7 @@ def test_two_runs_of_one_source_do_not_overlap(pg_lake, tmp_path):
     from govnlp.warehouse.locks import PostgresLocks
 
     folder = _folder(tmp_path, "one", SEED_FILES[:2])
-    first = start("run", "--source", str(folder), "--warehouse", pg_lake, "--stages", "ingest,embed")
+    first = start("run", "--source", str(folder), "--warehouse", pg_lake)  # every stage: long enough for the second to start
     locks = PostgresLocks(parse_lake(pg_lake))
     try:
         deadline = time.monotonic() + 300
