@@ -131,6 +131,8 @@ def test_seeds_into_a_lake_give_the_file_run_rows(first_run, source_dir, pg_lake
                 "(SELECT count(*) FROM semantic_search('capacity building for developing countries', k := 3)) AS semantic")
     assert found.returncode == 0, found.stderr
     assert json.loads(found.stdout) == [{"keyword": 3, "semantic": 3}]
+    searched = run("search", "capacity building for developing countries", "-k", "2", "--warehouse", pg_lake)
+    assert searched.returncode == 0 and "capacity" in searched.stdout.lower(), searched.stderr
 
 
 ANALYST_QUERY = "SELECT count(*) AS documents, (SELECT count(*) FROM who_said_what) AS quotes FROM documents"

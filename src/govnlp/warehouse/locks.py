@@ -154,6 +154,8 @@ class FileLocks:
     def release(self, name: str) -> None:
         fd = self._held.pop(name, None)
         if fd is not None:
+            if name.startswith("live:"):  # one file per run: remove it rather than keep one per run ever made
+                self._path(name).unlink(missing_ok=True)
             fcntl.flock(fd, fcntl.LOCK_UN)
             os.close(fd)
 
