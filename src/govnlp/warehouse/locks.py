@@ -165,7 +165,10 @@ class FileLocks:
     def live(self, prefix: str) -> dict[str, str]:
         found = {}
         for path in self.folder.glob("*.lock"):
-            fd = os.open(path, os.O_RDWR)
+            try:
+                fd = os.open(path, os.O_RDWR)
+            except FileNotFoundError:  # a run's file removed as it ended
+                continue
             try:
                 try:
                     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
