@@ -12,7 +12,6 @@ import json
 import os
 import re
 import shutil
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -21,6 +20,7 @@ import duckdb
 import pytest
 
 from benchmarks.crash import content, differences, run, start
+from benchmarks.postgres import PostgresServer, binaries
 from conftest import SEEDS
 from govnlp.warehouse import dialect, open_reader
 from govnlp.warehouse.connection import columns, migrate, migrations, tables
@@ -28,7 +28,6 @@ from govnlp.warehouse.dictionary import catalog, missing_comments
 from govnlp.warehouse.extensions import extension_path
 from govnlp.warehouse.lake import LakeWriter
 from govnlp.warehouse.target import TargetError, parse_lake
-from benchmarks.postgres import PostgresServer, binaries
 
 SEED_FILES = sorted(SEEDS.glob("*.txt"))
 
@@ -215,7 +214,7 @@ def test_two_runs_of_one_source_do_not_overlap(pg_lake, tmp_path):
 
 # ---- export / import between a file and a lake, both ways (SQLite catalog) ----
 
-def test_export_import_file_to_lake_to_file(first_run, tmp_path, monkeypatch):
+def test_export_import_file_to_lake_to_file(first_run, tmp_path):
     lake = f"ducklake:sqlite:{tmp_path / 'catalog.sqlite'}"
     assert run("export", str(tmp_path / "from-file"), "--warehouse", first_run["warehouse"]).returncode == 0
     imported = run("import", str(tmp_path / "from-file"), "--warehouse", lake)
