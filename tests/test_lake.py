@@ -103,37 +103,13 @@ def test_bad_lake_names_are_argument_errors(tmp_path):
 
 # ---- the pipeline into a lake (PostgreSQL catalog) ----
 
-# A topic clustering gets a random id, which its topics' ids and the topics lineage version carry:
-# those tables are compared without the id (two file runs differ there too).
-TOPIC_IDS = {
-    "topic_clusterings": "SELECT version, method, parameters, embed_model, paragraphs, eligible, assigned, topics FROM topic_clusterings",
-    "topics": "SELECT rank, label, terms, size, central_paragraph_id FROM topics",
-    "paragraph_topics": "SELECT paragraph_id, t.rank, assigned_by FROM paragraph_topics JOIN topics t USING (topic_id)",
-    "paragraph_annotations": "SELECT paragraph_id, stage, regexp_replace(version, '[+][0-9a-f]{12}$', '') FROM paragraph_annotations",
-}
-
-
-def _without(fingerprint: dict, tables) -> dict:
-    return {t: v for t, v in fingerprint.items() if t not in tables}
-
-
-def _topic_rows(warehouse) -> dict:
-    con = open_reader(warehouse)
-    try:
-        return {table: sorted(map(repr, con.execute(query).fetchall())) for table, query in TOPIC_IDS.items()}
-    finally:
-        con.close()
-
-
 def test_seeds_into_a_lake_give_the_file_run_rows(first_run, source_dir, pg_lake, tmp_path):
     """Every stage, the same rows and digests as the file run; analysts attach it read-only from plain DuckDB."""
     from flows.ingest import ingest_flow
 
     result = ingest_flow(sources=[str(source_dir)], warehouse=pg_lake)
     assert result["counts"]["documents"] == first_run["counts"]["documents"]
-    file_rows, lake_rows = content(Path(first_run["warehouse"])), content(pg_lake)
-    assert differences(_without(file_rows, TOPIC_IDS), _without(lake_rows, TOPIC_IDS)) == []
-    assert _topic_rows(first_run["warehouse"]) == _topic_rows(pg_lake)
+    assert differences(content(Path(first_run["warehouse"])), content(pg_lake)) == []
     checked = run("check", "--warehouse", pg_lake)
     assert checked.returncode == 0 and "ok" in checked.stdout, checked.stdout + checked.stderr
     # The README's ATTACH lines, under another name than govnlp's own sessions use.
