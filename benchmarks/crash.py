@@ -24,6 +24,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
+from govnlp.warehouse import open_reader
 from govnlp.warehouse.integrity import fingerprint
 
 GOVNLP = [sys.executable, "-m", "govnlp.cli"]
@@ -43,9 +44,13 @@ def run(*args: str, env: dict | None = None, timeout: float = 600, input_text: s
     return subprocess.run([*GOVNLP, *args], env=_env(env), capture_output=True, text=True, timeout=timeout, input=input_text)
 
 
-def content(warehouse: Path) -> dict:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+def content(warehouse) -> dict:
+    """Every table's fingerprint; ``warehouse`` is a file or a lake (ducklake:...)."""
+    con = open_reader(warehouse)
+    try:
         return fingerprint(con)
+    finally:
+        con.close()
 
 
 def differences(a: dict, b: dict, atol: float = 1e-5) -> list[str]:

@@ -22,12 +22,20 @@ def settings(**overrides) -> Settings:
     """Settings from options, GOVNLP_* variables and govnlp.toml; a bad value is one line naming the key."""
     from pydantic import ValidationError
 
+    from govnlp.warehouse.target import is_lake, parse_lake
+
     try:
-        return load_settings(**overrides)
+        loaded = load_settings(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         raise ArgumentError(f"bad setting {where!r} (option, GOVNLP_{where.upper()} or govnlp.toml): {first['msg']}") from None
+    if is_lake(loaded.warehouse):
+        try:
+            parse_lake(loaded.warehouse, loaded.lake_data_path)
+        except ValueError as exc:
+            raise ArgumentError(str(exc)) from None
+    return loaded
 
 
 def stages(value: str | None, allowed: tuple[str, ...] | None = None) -> list[str]:

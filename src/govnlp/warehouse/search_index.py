@@ -34,7 +34,16 @@ LIMIT k
 
 
 def is_current(con: duckdb.DuckDBPyConnection) -> bool:
-    """The index exists and covers every stored paragraph (paragraphs are only ever added), even after a crash."""
+    """The index exists and covers every stored paragraph (paragraphs are only ever added), even after a crash.
+
+    A DuckLake cannot hold the index (its tables and macros fail to commit
+    there): a lake is always "current", and the analyst session builds the
+    index in memory when it opens (session.py).
+    """
+    from govnlp.warehouse import dialect
+
+    if dialect.is_lake(con):
+        return True
     exists = con.execute(
         "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = ? AND table_name = 'docs'", [INDEX_SCHEMA]
     ).fetchone()[0]
@@ -44,12 +53,28 @@ def is_current(con: duckdb.DuckDBPyConnection) -> bool:
     return indexed == con.execute("SELECT count(*) FROM paragraphs").fetchone()[0]
 
 
+KEYWORD_SEARCH_COMMENT = ("Question 6: BM25 keyword search over unique paragraphs, "
+                          "filtered by date, publisher and theme (needs the fts extension loaded: govnlp sql does it).")
+
+
 def rebuild(con: duckdb.DuckDBPyConnection) -> None:
     """(Re)build the index over every unique paragraph, Porter-stemmed English with stop words removed."""
     load(con, "fts")
     con.execute("PRAGMA create_fts_index('paragraphs', 'paragraph_id', 'text', stemmer = 'porter', stopwords = 'english', overwrite = 1)")
     con.execute(KEYWORD_SEARCH)
-    con.execute(
-        "COMMENT ON MACRO TABLE keyword_search IS 'Question 6: BM25 keyword search over unique paragraphs, "
-        "filtered by date, publisher and theme (needs the fts extension loaded: govnlp sql does it).'"
-    )
+    con.execute(f"COMMENT ON MACRO TABLE keyword_search IS '{KEYWORD_SEARCH_COMMENT}'")
+
+
+def build_in_memory(con: duckdb.DuckDBPyConnection) -> None:
+    """For a session on a lake: the same index and a TEMP keyword_search over a copy of the paragraphs in memory.
+
+    Costs one pass over the paragraph text when the session opens (2.8 s for
+    20,000 synthetic 60-word paragraphs on a busy 2-core machine); the
+    session keeps its snapshot, so the copy stays in step with what it sees.
+    """
+    load(con, "fts")
+    con.execute("CREATE OR REPLACE TABLE memory.main.paragraphs AS SELECT paragraph_id, text FROM paragraphs")
+    con.execute("PRAGMA create_fts_index('memory.main.paragraphs', 'paragraph_id', 'text', stemmer = 'porter', stopwords = 'english', overwrite = 1)")
+    con.execute(KEYWORD_SEARCH.replace("CREATE OR REPLACE MACRO", "CREATE OR REPLACE TEMP MACRO")
+                .replace("fts_main_paragraphs.match_bm25", "memory.fts_main_paragraphs.match_bm25"))
+    con.execute(f"COMMENT ON MACRO TABLE temp.keyword_search IS '{KEYWORD_SEARCH_COMMENT}'")

@@ -17,7 +17,8 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
-from govnlp.warehouse.connection import open_reader
+from govnlp.warehouse import dialect, search_index
+from govnlp.warehouse.backend import open_reader
 from govnlp.warehouse.extensions import load
 from govnlp.warehouse.writes import EMBEDDING_DIM
 
@@ -47,8 +48,15 @@ LIMIT k
 
 
 def prepare(con: duckdb.DuckDBPyConnection, encode: Callable[[list[str]], np.ndarray], embed_model: str) -> duckdb.DuckDBPyConnection:
-    """Load fts (keyword_search) and register embed_query + semantic_search on an open connection."""
+    """Load fts (keyword_search) and register embed_query + semantic_search on an open connection.
+
+    On a lake the BM25 index is built in memory first (a lake cannot hold
+    it) and the vector functions are the list_* ones (dialect.py).
+    """
     load(con, "fts")
+    lake = dialect.is_lake(con)
+    if lake:
+        search_index.build_in_memory(con)
 
     @lru_cache(maxsize=256)
     def embed_query(text: str) -> list[float]:
@@ -57,10 +65,10 @@ def prepare(con: duckdb.DuckDBPyConnection, encode: Callable[[list[str]], np.nda
     con.create_function("embed_query", embed_query, [duckdb.sqltype("VARCHAR")], duckdb.sqltype(f"FLOAT[{EMBEDDING_DIM}]"),
                         side_effects=False)
     con.execute("SET VARIABLE govnlp_embed_model = ?", [embed_model])
-    con.execute(SEMANTIC_SEARCH)
+    con.execute(dialect.lake_sql(SEMANTIC_SEARCH) if lake else SEMANTIC_SEARCH)
     con.execute("COMMENT ON MACRO TABLE temp.semantic_search IS '{}'".format(SEMANTIC_SEARCH_COMMENT.replace("'", "''")))
     return con
 
 
-def open_session(published: Path, encode: Callable[[list[str]], np.ndarray], embed_model: str) -> duckdb.DuckDBPyConnection:
+def open_session(published: Path | str, encode: Callable[[list[str]], np.ndarray], embed_model: str) -> duckdb.DuckDBPyConnection:
     return prepare(open_reader(published), encode, embed_model)

@@ -1,7 +1,8 @@
 """Bulk writes through Arrow, one transaction per call site batch.
 
 Every insert is idempotent (keys plus INSERT OR IGNORE / REPLACE), so a
-batch written twice adds no rows.
+batch written twice adds no rows.  A DuckLake has no keys: there the same
+verbs go through dialect.insert, which checks the stored keys instead.
 """
 
 from __future__ import annotations
@@ -16,13 +17,20 @@ import numpy as np
 import pyarrow as pa
 
 from govnlp.records import Document, Entity, IngestError, Mention, SourceFile, ThemeScore, display_name, short_id
+from govnlp.warehouse import dialect
 from govnlp.warehouse.connection import registered_keys, utcnow
 
 EMBEDDING_DIM = 384  # embeddings.vector is FLOAT[384] (migration 001)
 
 
+_LAKE_MODES = {"INSERT": "insert", "INSERT OR IGNORE": "ignore", "INSERT OR REPLACE": "replace"}
+
+
 def _insert(con: duckdb.DuckDBPyConnection, table: str, batch: pa.Table, verb: str = "INSERT OR IGNORE") -> None:
     if batch.num_rows == 0:
+        return
+    if dialect.is_lake(con):
+        dialect.insert_rows(con, table, batch, _LAKE_MODES[verb])
         return
     con.register("_govnlp_batch", batch)
     try:
@@ -32,8 +40,12 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, batch: pa.Table, verb: s
 
 
 def start_run(con, run_id: str, flow: str, stages: Sequence[str], sources: Sequence[str], params: dict) -> None:
+    verb = "INSERT OR REPLACE"
+    if dialect.is_lake(con):
+        con.execute("DELETE FROM runs WHERE run_id = ?", [run_id])
+        verb = "INSERT"
     con.execute(
-        "INSERT OR REPLACE INTO runs (run_id, flow, started_at, status, stages, sources, params) VALUES (?, ?, ?, 'running', ?, ?, ?)",
+        f"{verb} INTO runs (run_id, flow, started_at, status, stages, sources, params) VALUES (?, ?, ?, 'running', ?, ?, ?)",
         [run_id, flow, utcnow(), list(stages), list(sources), json.dumps(params, default=str)],
     )
 
@@ -45,11 +57,15 @@ def finish_run(con, run_id: str, status: str, counts: dict, stage_seconds: dict,
     )
 
 
-def close_interrupted_runs(con) -> int:
-    """Runs left 'running' by a killed process: their committed batches stay, the next run finishes the rest."""
+def close_interrupted_runs(con, live: set[str] = frozenset()) -> int:
+    """Runs left 'running' by a killed process: their committed batches stay, the next run finishes the rest.
+
+    ``live``: runs other writers are doing right now (a lake has several writers), left alone.
+    """
     n = con.execute(
         "UPDATE runs SET status = 'interrupted', message = 'the process ended without closing the run (killed or crashed); "
-        "its committed batches are kept and a later run finished the rest' WHERE status = 'running'"
+        "its committed batches are kept and a later run finished the rest' WHERE status = 'running' AND run_id NOT IN (SELECT unnest(?::VARCHAR[]))",
+        [sorted(live)],
     ).fetchall()
     return n[0][0] if n else 0
 
@@ -83,12 +99,14 @@ def record_errors(con, errors: Sequence[IngestError], run_id: str) -> None:
         "occurred_at": pa.array([now] * len(errors), pa.timestamp("us")),
     }), verb="INSERT")
     # A file with no reader has no hash; remember it so it is reported once, not every run.
-    unsupported = [(e.source_uri,) for e in errors if e.file_hash == ""]
-    if unsupported:
-        con.executemany(
-            "INSERT OR IGNORE INTO source_files (source_uri, file_hash, status, documents, run_id) VALUES (?, '', 'rejected', 0, ?)",
-            [(uri, run_id) for (uri,) in unsupported],
-        )
+    unsupported = list(dict.fromkeys(e.source_uri for e in errors if e.file_hash == ""))
+    _insert(con, "source_files", pa.table({
+        "source_uri": unsupported,
+        "file_hash": [""] * len(unsupported),
+        "status": ["rejected"] * len(unsupported),
+        "documents": pa.array([0] * len(unsupported), pa.int32()),
+        "run_id": [run_id] * len(unsupported),
+    }))
 
 
 def insert_documents(con, docs: Sequence[Document], signatures: dict[str, np.ndarray], run_id: str) -> None:
@@ -175,10 +193,17 @@ def write_entities(con, paragraph_ids: Sequence[str], mentions: Sequence[Mention
     if batch.num_rows:
         con.register("_govnlp_batch", batch)
         try:
-            con.execute(
-                "INSERT INTO entities BY NAME SELECT * FROM _govnlp_batch ON CONFLICT (entity_id) "
-                "DO UPDATE SET aliases = list_sort(list_distinct(list_concat(entities.aliases, excluded.aliases)))"
-            )
+            if dialect.is_lake(con):  # no key to conflict on: the same upsert as a MERGE
+                con.execute(
+                    "MERGE INTO entities USING _govnlp_batch b ON entities.entity_id = b.entity_id "
+                    "WHEN MATCHED THEN UPDATE SET aliases = list_sort(list_distinct(list_concat(entities.aliases, b.aliases))) "
+                    "WHEN NOT MATCHED THEN INSERT BY NAME"
+                )
+            else:
+                con.execute(
+                    "INSERT INTO entities BY NAME SELECT * FROM _govnlp_batch ON CONFLICT (entity_id) "
+                    "DO UPDATE SET aliases = list_sort(list_distinct(list_concat(entities.aliases, excluded.aliases)))"
+                )
         finally:
             con.unregister("_govnlp_batch")
     _insert(con, "mentions", pa.table({
