@@ -115,8 +115,8 @@ def unfinished_runs(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     return con.execute("SELECT run_id, status FROM runs WHERE status IN ('running', 'interrupted') ORDER BY started_at").fetchall()
 
 
-# Columns that differ between two runs doing the same work (who did it and when), left out of fingerprints.
-VOLATILE_COLUMNS = {"run_id", "ingested_at", "annotated_at", "occurred_at", "applied_at", "read_seconds"}
+# Columns that differ between two runs doing the same work (who did it, when, and how long it took), left out of fingerprints.
+VOLATILE_COLUMNS = {"run_id", "ingested_at", "annotated_at", "occurred_at", "applied_at", "read_seconds", "created_at", "seconds"}
 SKIPPED_TABLES = {"runs", "schema_migrations"}
 
 
