@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from contextlib import contextmanager
 
 from prefect import task
 from prefect.cache_policies import NONE
@@ -130,6 +131,15 @@ def distribute(ctx, workers: Workers, stage: str, total: int, doc_ids, advance, 
     _, batches = steps.pending(ctx, stage, doc_ids, size)
     in_flight: dict = {}
 
+    @contextmanager
+    def writer_time():
+        """Seconds the writer spends reading inputs and storing results: the ceiling on what workers can add."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            ctx.seconds[f"{stage}_writer"] = round(ctx.seconds.get(f"{stage}_writer", 0.0) + time.perf_counter() - start, 3)
+
     def store(future) -> None:
         batch, prepared = in_flight.pop(future)
         try:
@@ -140,12 +150,14 @@ def distribute(ctx, workers: Workers, stage: str, total: int, doc_ids, advance, 
             outcome = result
         except Exception as exc:  # the batch raised on its worker: contained in the writer, halves computed on the workers
             outcome = exc
-        advance(steps.finish_batch(ctx, stage, batch, prepared, outcome, lambda s, p: workers.compute_now(ctx, s, p)))
+        with writer_time():
+            advance(steps.finish_batch(ctx, stage, batch, prepared, outcome, lambda s, p: workers.compute_now(ctx, s, p)))
 
     try:
         for batch in batches:
             check()
-            prepared = steps.prepare(ctx, stage, batch)
+            with writer_time():
+                prepared = steps.prepare(ctx, stage, batch)
             in_flight[workers.submit(stage, ctx, prepared)] = (batch, prepared)
             while len(in_flight) >= 2 * n:
                 store(next(as_completed(list(in_flight))))
