@@ -104,6 +104,9 @@ def run_cli(source: Path, warehouse: Path, stages: str) -> dict:
     return {
         "wall_s": round(wall, 2),
         "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        # CPU seconds of the run and the children it waited for (the local API, the file readers): less
+        # disturbed than wall time by other processes on a shared machine
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
         "stage_s": seconds,
         "documents_added": counts.get("documents", 0),
         "paragraphs_added": counts.get("paragraphs", 0),
@@ -129,16 +132,16 @@ def model_floor(warehouse: Path) -> dict:
     texts = queries.canonical_texts(con)
     con.close()
     extractor = EntityExtractor(settings.spacy_model, parse=True)  # the full pipeline: entities and quotes read it
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for _ in extractor.nlp.pipe(texts, batch_size=64):
         pass
-    ner = time.perf_counter() - start
+    ner, ner_cpu = time.perf_counter() - start, time.process_time() - cpu
     embedder = Embedder(settings.embed_model, settings.embed_device, settings.embed_batch_size)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     embedder.model.encode(texts, batch_size=settings.embed_batch_size, normalize_embeddings=True, show_progress_bar=False)
-    embed = time.perf_counter() - start
+    embed, embed_cpu = time.perf_counter() - start, time.process_time() - cpu
     return {"texts": len(texts), "words": sum(len(t.split()) for t in texts), "ner_s": round(ner, 2), "embed_s": round(embed, 2),
-            "sum_s": round(ner + embed, 2), "embed_device": embedder.device, "spacy_components": extractor.nlp.pipe_names,
+            "sum_s": round(ner + embed, 2), "cpu_s": round(ner_cpu + embed_cpu, 2), "embed_device": embedder.device, "spacy_components": extractor.nlp.pipe_names,
             "load_avg_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
 
 
@@ -164,6 +167,7 @@ def bench_workload(name: str, source: Path, stages: str, out: Path, with_floor: 
         floor = model_floor(warehouse)
         result["floor"] = floor
         result["cold_over_floor"] = round(result["cold"]["wall_s"] / floor["sum_s"], 3)
+        result["cold_over_floor_cpu"] = round(result["cold"]["cpu_s"] / floor["cpu_s"], 3)  # the same ratio in CPU seconds
     return result
 
 
@@ -185,6 +189,7 @@ def targets(results: dict) -> dict:
     out = {}
     for name in [n for n in w if n.startswith("ai") and "floor" in w[n]]:
         out[f"{name}_cold_le_1.15x_floor"] = {"value": w[name]["cold_over_floor"], "met": w[name]["cold_over_floor"] <= 1.15}
+        out[f"{name}_cold_le_1.15x_floor_cpu_seconds"] = {"value": w[name]["cold_over_floor_cpu"], "met": w[name]["cold_over_floor_cpu"] <= 1.15}
     for name, r in w.items():
         out[f"{name}_warm_le_5pct_cold"] = {"value": r["warm_over_cold"], "met": r["warm_over_cold"] <= 0.05}
         sent = r["warm"]["texts_to_ner"] + r["warm"]["texts_to_embedder"]
