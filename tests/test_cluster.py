@@ -24,6 +24,8 @@ from conftest import REPO, SEEDS
 
 pytest.importorskip("prefect_dask")
 DASK_BIN = Path(sys.executable).with_name("dask")
+# The per-paragraph stages (topics cluster the whole corpus in the writer, with fresh clustering ids each run).
+STAGES = ("--stages", "ingest,dedup,entities,quotes,embed,themes")
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +40,7 @@ def corpus(tmp_path_factory) -> Path:
 def in_process(corpus, tmp_path_factory, prefect_home) -> dict:
     """The same corpus without --cluster: the rows every cluster run must give."""
     warehouse = tmp_path_factory.mktemp("in-process") / "govnlp.duckdb"
-    done = run("run", "--source", str(corpus), "--warehouse", str(warehouse))
+    done = run("run", "--source", str(corpus), "--warehouse", str(warehouse), *STAGES)
     assert done.returncode == 0, done.stderr[-3000:]
     return content(warehouse)
 
@@ -66,7 +68,7 @@ def _model_work_once(warehouse: Path) -> None:
 
 def test_local_cluster_gives_the_rows_of_the_in_process_run(corpus, in_process, tmp_path):
     warehouse = tmp_path / "govnlp.duckdb"
-    done = run("run", "--source", str(corpus), "--warehouse", str(warehouse), "--cluster", "local:2", env=_paths_env())
+    done = run("run", "--source", str(corpus), "--warehouse", str(warehouse), *STAGES, "--cluster", "local:2", env=_paths_env())
     assert done.returncode == 0, done.stderr[-3000:]
     assert differences(in_process, content(warehouse)) == []
     _model_work_once(warehouse)
@@ -113,7 +115,7 @@ def test_a_worker_killed_mid_batch_costs_a_retry_elsewhere_and_nothing_doubled(c
         client = Client(address, timeout=60)
         client.wait_for_workers(2, timeout=120)
         warehouse = tmp_path / "govnlp.duckdb"
-        cli = start("run", "--source", str(corpus), "--warehouse", str(warehouse), "--cluster", address, env=_paths_env())
+        cli = start("run", "--source", str(corpus), "--warehouse", str(warehouse), *STAGES, "--cluster", address, env=_paths_env())
         killed = None
         deadline = time.monotonic() + 300
         while killed is None and time.monotonic() < deadline and cli.poll() is None:
