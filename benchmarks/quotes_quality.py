@@ -2,7 +2,8 @@
 
 Each labelled document is read with the ingest code (``ingest.read_file``), its
 within-document near-repeated paragraphs dropped as dedup does, then run
-through ``EntityExtractor`` and ``QuoteExtractor``. A prediction matches a gold
+through the one-pass ``Annotator`` (entities, then quotes, one spaCy pass) as the
+pipeline runs them. A prediction matches a gold
 row when paragraph and speaker (case/space/punctuation-blind) agree and the
 word-set Jaccard of the spans is >= 0.5. Gold rows with speaker null are
 "don't care": neither missed nor counted against a prediction that hits them.
@@ -82,15 +83,14 @@ def _prf(tp: int, fp: int, fn: int) -> dict:
 
 
 def evaluate(subset: int | None = None, model: str | None = None, shared: Path = SHARED, verbose: bool = False) -> dict:
-    from govnlp.entities import EntityExtractor
-    from govnlp.quotes import QuoteExtractor
+    from govnlp.annotate import Annotator
     from govnlp.settings import Settings
 
     model = model or Settings().spacy_model
     documents, gold = load_gold()
     documents = documents[:subset] if subset else documents
     started = time.perf_counter()
-    entity_x, quote_x = EntityExtractor(model), QuoteExtractor(model)
+    annotator = Annotator(model)
     load_seconds = time.perf_counter() - started
     counts = {k: {"tp": 0, "fp": 0, "fn": 0} for k in ("all", "direct", "reported")}
     unresolved, errors, n_paragraphs = 0, [], 0
@@ -98,11 +98,7 @@ def evaluate(subset: int | None = None, model: str | None = None, shared: Path =
         for source in documents:
             paragraphs = read_paragraphs(source_path(source, shared, Path(cache)))
             n_paragraphs += len(paragraphs)
-            mention_list, entities = entity_x.extract(paragraphs)
-            mentions: dict[str, list] = {}
-            for m in mention_list:
-                mentions.setdefault(m.paragraph_id, []).append(m)
-            predicted = quote_x.extract(paragraphs, mentions, entities)
+            predicted = annotator.annotate(paragraphs).quotes
             by_head = {}
             for p in paragraphs:
                 by_head.setdefault(" ".join(p.text[:60].split()), p.paragraph_id)
@@ -137,7 +133,7 @@ def evaluate(subset: int | None = None, model: str | None = None, shared: Path =
     result = {
         "date": date.today().isoformat(),
         "model": model,
-        "version": quote_x.version,
+        "version": annotator.quote_extractor.version,
         "documents": len(documents),
         "paragraphs": n_paragraphs,
         "gold_scored": sum(1 for g in gold if g["source"] in documents and g["speaker"] is not None),

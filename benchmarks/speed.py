@@ -8,9 +8,10 @@ Workloads
   archive  the whole archive; ingest + dedup by default, every stage with --full
 
 For each: a cold run (`govnlp run` in a fresh process, empty warehouse), the
-model floor measured in this process on the same unique texts (spaCy
-`nlp.pipe` with the pipeline's components; `SentenceTransformer.encode` with
-the pipeline's batch size), a warm re-run of unchanged input, and for the
+model floor measured in this process on the same unique texts (spaCy's full
+pipeline once, `nlp.pipe` with every component the entities and quotes
+stages use: tok2vec, tagger, parser, attribute ruler, lemmatizer, entity
+ruler, NER; `SentenceTransformer.encode` with the pipeline's batch size), a warm re-run of unchanged input, and for the
 archive 10 held-out documents added to the full warehouse versus the same 10
 into an empty one.  Results: benchmarks/results/<date>-<machine>.json and a
 Markdown table (written into README.md between the speed-table markers
@@ -49,6 +50,16 @@ def is_ai_document(text: str, minimum: int = 5) -> bool:
     return len(AI_WORD.findall(body)) + len(AI_PHRASE.findall(body)) >= minimum
 
 
+def ai_head(ai: Path, limit: int) -> Path:
+    """The first ``limit`` documents of the AI subset (by name), linked into their own folder."""
+    head = ai.with_name(f"ai{limit}")
+    if not head.exists():
+        head.mkdir()
+        for p in sorted(ai.iterdir())[:limit]:
+            os.link(p, head / p.name)
+    return head
+
+
 def prepare_corpora(workdir: Path, archive: Path) -> dict[str, Path]:
     """Unpack the archive once; link the AI subset; move 10 documents aside for the incremental run."""
     root = workdir / "archive"
@@ -77,6 +88,7 @@ def prepare_corpora(workdir: Path, archive: Path) -> dict[str, Path]:
 def run_cli(source: Path, warehouse: Path, stages: str) -> dict:
     """One `govnlp run` in a fresh process: wall time, peak RSS, and what the run recorded."""
     cmd = [sys.executable, "-m", "govnlp.cli", "run", "--source", str(source), "--warehouse", str(warehouse), "--stages", stages]
+    load_before = os.getloadavg()[0]
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=REPO)
     _, status, usage = os.wait4(proc.pid, 0)
@@ -92,6 +104,9 @@ def run_cli(source: Path, warehouse: Path, stages: str) -> dict:
     return {
         "wall_s": round(wall, 2),
         "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        # CPU seconds of the run and the children it waited for (the local API, the file readers): less
+        # disturbed than wall time by other processes on a shared machine
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
         "stage_s": seconds,
         "documents_added": counts.get("documents", 0),
         "paragraphs_added": counts.get("paragraphs", 0),
@@ -101,6 +116,7 @@ def run_cli(source: Path, warehouse: Path, stages: str) -> dict:
         "texts_to_embedder": counts.get("embedded", 0),
         "docs_per_s": round(counts.get("documents", 0) / wall, 2),
         "paragraphs_per_s": round(counts.get("paragraphs", 0) / wall, 2),
+        "load_avg_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],  # before, after: other work on the machine disturbs timings
     }
 
 
@@ -110,21 +126,23 @@ def model_floor(warehouse: Path) -> dict:
     from govnlp.entities import EntityExtractor
     from govnlp.settings import load_settings
 
+    load_before = os.getloadavg()[0]
     settings = load_settings()
     con = open_reader(warehouse)
     texts = queries.canonical_texts(con)
     con.close()
-    extractor = EntityExtractor(settings.spacy_model)
-    start = time.perf_counter()
+    extractor = EntityExtractor(settings.spacy_model, parse=True)  # the full pipeline: entities and quotes read it
+    start, cpu = time.perf_counter(), time.process_time()
     for _ in extractor.nlp.pipe(texts, batch_size=64):
         pass
-    ner = time.perf_counter() - start
+    ner, ner_cpu = time.perf_counter() - start, time.process_time() - cpu
     embedder = Embedder(settings.embed_model, settings.embed_device, settings.embed_batch_size)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     embedder.model.encode(texts, batch_size=settings.embed_batch_size, normalize_embeddings=True, show_progress_bar=False)
-    embed = time.perf_counter() - start
+    embed, embed_cpu = time.perf_counter() - start, time.process_time() - cpu
     return {"texts": len(texts), "words": sum(len(t.split()) for t in texts), "ner_s": round(ner, 2), "embed_s": round(embed, 2),
-            "sum_s": round(ner + embed, 2), "embed_device": embedder.device}
+            "sum_s": round(ner + embed, 2), "cpu_s": round(ner_cpu + embed_cpu, 2), "embed_device": embedder.device, "spacy_components": extractor.nlp.pipe_names,
+            "load_avg_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
 
 
 def machine() -> dict:
@@ -149,6 +167,7 @@ def bench_workload(name: str, source: Path, stages: str, out: Path, with_floor: 
         floor = model_floor(warehouse)
         result["floor"] = floor
         result["cold_over_floor"] = round(result["cold"]["wall_s"] / floor["sum_s"], 3)
+        result["cold_over_floor_cpu"] = round(result["cold"]["cpu_s"] / floor["cpu_s"], 3)  # the same ratio in CPU seconds
     return result
 
 
@@ -168,8 +187,9 @@ def bench_incremental(archive_warehouse: Path, held_out: Path, stages: str, out:
 def targets(results: dict) -> dict:
     w = results["workloads"]
     out = {}
-    if "ai" in w and "floor" in w["ai"]:
-        out["ai_cold_le_1.15x_floor"] = {"value": w["ai"]["cold_over_floor"], "met": w["ai"]["cold_over_floor"] <= 1.15}
+    for name in [n for n in w if n.startswith("ai") and "floor" in w[n]]:
+        out[f"{name}_cold_le_1.15x_floor"] = {"value": w[name]["cold_over_floor"], "met": w[name]["cold_over_floor"] <= 1.15}
+        out[f"{name}_cold_le_1.15x_floor_cpu_seconds"] = {"value": w[name]["cold_over_floor_cpu"], "met": w[name]["cold_over_floor_cpu"] <= 1.15}
     for name, r in w.items():
         out[f"{name}_warm_le_5pct_cold"] = {"value": r["warm_over_cold"], "met": r["warm_over_cold"] <= 0.05}
         sent = r["warm"]["texts_to_ner"] + r["warm"]["texts_to_embedder"]
@@ -221,12 +241,17 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, default=REPO / ".cache" / "bench")
     parser.add_argument("--results", type=Path, default=REPO / "benchmarks" / "results")
     parser.add_argument("--update-readme", action="store_true")
+    parser.add_argument("--ai-limit", type=int, help="only the first N documents of the AI subset (workload ai<N>)")
     args = parser.parse_args()
 
     wanted = args.workloads.split(",")
     corpora = prepare_corpora(args.workdir, args.archive) if {"ai", "archive"} & set(wanted) else {"seeds": REPO / "raw"}
+    if args.ai_limit and "ai" in wanted:
+        name = f"ai{args.ai_limit}"
+        corpora[name] = ai_head(corpora["ai"], args.ai_limit)
+        wanted = [name if w == "ai" else w for w in wanted]
     runs = args.workdir / "runs"
-    all_stages, ingest_only = "ingest,dedup,entities,embed,themes", "ingest,dedup"
+    all_stages, ingest_only = "ingest,dedup,entities,quotes,embed,themes", "ingest,dedup"
     results = {"date": date.today().isoformat(), "machine": machine(), "workloads": {}}
     for name in wanted:
         stages = ingest_only if name == "archive" and not args.full else all_stages

@@ -21,6 +21,7 @@ def backfill_flow(
     until: date | None = None,
     source: str | None = None,
     warehouse: str | None = None,
+    cluster: str | None = None,
 ) -> dict:
     """Without filters every stored document is re-processed.
 
@@ -28,7 +29,7 @@ def backfill_flow(
     web source's name (with ``ingest``: its archived pages re-extracted from
     the raw store, no network; changed extraction becomes a new version).
     """
-    settings = load_settings(warehouse=warehouse)
+    settings = load_settings(warehouse=warehouse, cluster=cluster)
     stages = resolve_stages(stages or list(MODEL_STAGES))
     params = {"stages": stages, "since": since, "until": until, "source": source}
     web_source = next((s.name for s in load_sources(settings.sources_file) if s.name == source and s.is_web), None)

@@ -13,8 +13,10 @@ from govnlp.settings import load_settings, resolve_stages
 
 
 @flow(name="govnlp-ingest", log_prints=True)
-def ingest_flow(sources: list[str] | None = None, warehouse: str | None = None, stages: list[str] | None = None) -> dict:
-    settings = load_settings(warehouse=warehouse, sources=sources)
+def ingest_flow(sources: list[str] | None = None, warehouse: str | None = None, stages: list[str] | None = None,
+                cluster: str | None = None) -> dict:
+    """``cluster``: where the model stages compute (flows/cluster.py); None: the setting, else this process."""
+    settings = load_settings(warehouse=warehouse, sources=sources, cluster=cluster)
     stages = resolve_stages(stages)
     source_paths = [Path(s) for s in settings.sources]
     params = {"stages": stages, "spacy_model": settings.spacy_model, "embed_model": settings.embed_model}

@@ -17,13 +17,15 @@ DEFAULT_CRON = "0 6 * * *"
 DEPLOYMENT_NAME = "govnlp-scheduled-ingest"
 
 
-def scheduled_deployment(cron: str = DEFAULT_CRON, sources: list[str] | None = None, warehouse: str | None = None, name: str = DEPLOYMENT_NAME):
+def scheduled_deployment(cron: str = DEFAULT_CRON, sources: list[str] | None = None, warehouse: str | None = None, name: str = DEPLOYMENT_NAME,
+                         cluster: str | None = None):
     """A runner deployment of the folder ingestion flow with its cron schedule (not yet registered)."""
-    parameters = {k: v for k, v in {"sources": sources, "warehouse": warehouse}.items() if v is not None}
+    parameters = {k: v for k, v in {"sources": sources, "warehouse": warehouse, "cluster": cluster}.items() if v is not None}
     return ingest_flow.to_deployment(name=name, cron=cron, parameters=parameters)
 
 
-def source_deployments(sources, warehouse: str | None = None, allow_private_hosts: bool = False, lock_wait_seconds: float = 3600.0):
+def source_deployments(sources, warehouse: str | None = None, allow_private_hosts: bool = False, lock_wait_seconds: float = 3600.0,
+                       cluster: str | None = None):
     """One deployment of the source flow per scheduled source; runs of different sources queue on the warehouse lock."""
     out = []
     for src in sources:
@@ -34,6 +36,8 @@ def source_deployments(sources, warehouse: str | None = None, allow_private_host
             parameters["warehouse"] = warehouse
         if allow_private_hosts:
             parameters["allow_private_hosts"] = True
+        if cluster:
+            parameters["cluster"] = cluster
         out.append(source_flow.to_deployment(name=f"source-{src.name}", cron=src.schedule, parameters=parameters,
                                              description=f"{src.kind} {src.location}"))
     return out

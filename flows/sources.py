@@ -35,8 +35,9 @@ def summary_markdown(name: str, counts: dict) -> str:
 
 @flow(name="govnlp-source", log_prints=True)
 def source_flow(source: str, warehouse: str | None = None, stages: list[str] | None = None,
-                allow_private_hosts: bool | None = None, lock_wait_seconds: float | None = None) -> dict:
-    settings = load_settings(warehouse=warehouse, allow_private_hosts=allow_private_hosts or None, lock_timeout_seconds=lock_wait_seconds)
+                allow_private_hosts: bool | None = None, lock_wait_seconds: float | None = None, cluster: str | None = None) -> dict:
+    settings = load_settings(warehouse=warehouse, allow_private_hosts=allow_private_hosts or None, lock_timeout_seconds=lock_wait_seconds,
+                             cluster=cluster)
     src = resolve_source(source, load_sources(settings.sources_file))
     stages = resolve_stages(stages)
     params = {"source": src.name, "kind": src.kind, "stages": stages, "spacy_model": settings.spacy_model, "embed_model": settings.embed_model}

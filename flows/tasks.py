@@ -10,6 +10,7 @@ from prefect import task
 from prefect.cache_policies import NONE
 from prefect.states import Cancelled, Failed
 
+from flows.cluster import Workers, distribute
 from govnlp import cancel, progress, steps
 from govnlp.warehouse import WarehouseBusy
 
@@ -60,6 +61,8 @@ def finish(work):
 
 
 # Model stages in dependency order: quotes read the stored mentions, themes score the stored embeddings.
+# (The entities batch computes the quotes of its paragraphs in the same spaCy pass; the quotes stage
+# then does only what is left: paragraphs whose entities are current but whose quotes are not.)
 MODEL_STAGE_TASKS = {"entities": entities_batch, "quotes": quotes_batch, "embed": embed_batch, "themes": themes_batch}
 
 
@@ -85,23 +88,30 @@ def ingest_batches(ctx, batches, total: int, label: str = "ingest") -> None:
 
 
 def run_model_stages(ctx, stages, doc_ids=None, recluster: bool = False) -> None:
-    """The per-paragraph model stages in order, then the topics (the whole corpus at once; ``recluster``: from scratch)."""
-    for stage in MODEL_STAGE_TASKS:
-        if stage not in stages:
-            continue
-        cancel.check()
-        with ctx.timed(stage):
-            if stage == "themes":
-                steps.sync_themes(ctx)
-            total, batches = steps.pending(ctx, stage, doc_ids)
-            with progress.track(stage, total) as advance:
-                for batch in batches:
+    """The per-paragraph model stages in order, then the topics (the whole corpus at once; ``recluster``: from scratch).
+
+    With ``settings.cluster`` the per-paragraph stages' model work runs on Dask workers (flows/cluster.py).
+    """
+    with Workers(ctx.settings.cluster) as workers:
+        for stage in MODEL_STAGE_TASKS:
+            if stage not in stages:
+                continue
+            cancel.check()
+            with ctx.timed(stage):
+                if stage == "themes":
+                    steps.sync_themes(ctx)
+                total, batches = steps.pending(ctx, stage, doc_ids)
+                with progress.track(stage, total) as advance:
+                    if workers.enabled and total and stage in steps.COMPUTE:
+                        distribute(ctx, workers, stage, total, doc_ids, advance, cancel.check)
+                    else:
+                        for batch in batches:
+                            cancel.check()
+                            advance(MODEL_STAGE_TASKS[stage](ctx, batch))
+                if stage == "themes":
                     cancel.check()
-                    advance(MODEL_STAGE_TASKS[stage](ctx, batch))
-            if stage == "themes":
-                cancel.check()
-                document_themes(ctx)
-        ctx.publish()
+                    document_themes(ctx)
+            ctx.publish()
     if "topics" in stages:
         cancel.check()
         with ctx.timed("topics"), progress.track("topics", 1) as advance:

@@ -19,6 +19,7 @@ console = Console(stderr=True)
 out = Console()
 
 WarehouseOpt = Annotated[Optional[Path], typer.Option("--warehouse", "-w", help="Warehouse file, or a DuckLake: ducklake:postgres:<conninfo> or ducklake:sqlite:<file> (data folder: GOVNLP_LAKE_DATA_PATH) [env GOVNLP_WAREHOUSE; default warehouse/govnlp.duckdb].")]
+ClusterOpt = Annotated[Optional[str], typer.Option("--cluster", help="Run the model stages' batches on Dask workers: local[:N] (N single-threaded worker processes on this machine) or tcp://HOST:PORT (a running dask scheduler). Default: in this process.")]
 
 
 def _quiet_prefect(verbose: bool) -> None:
@@ -29,6 +30,8 @@ def _quiet_prefect(verbose: bool) -> None:
     os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
     # The first start of the ephemeral API migrates its database; 20 s is not enough on a small machine.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+    # --cluster: Dask's scheduler and workers log every connection at INFO (workers inherit the variable).
+    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "info" if verbose else "error")
 
 
 def _start_prefect_api_early(services: bool = False):
@@ -43,8 +46,8 @@ def _wait_for_api(api) -> None:
         api.wait(float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")))
 
 
-def _settings(warehouse: Path | None = None, sources: list[Path] | None = None):
-    return _checked(arguments.settings, warehouse=warehouse, sources=sources or None)
+def _settings(warehouse: Path | None = None, sources: list[Path] | None = None, cluster: str | None = None):
+    return _checked(arguments.settings, warehouse=warehouse, sources=sources or None, cluster=cluster)
 
 
 def _warehouse_name(settings) -> str:
@@ -110,13 +113,14 @@ def run(
     warehouse: WarehouseOpt = None,
     stages: Annotated[Optional[str], typer.Option(help="Comma-separated subset of ingest,dedup,entities,quotes,embed,themes,topics.")] = None,
     allow_private_hosts: Annotated[bool, typer.Option("--allow-private-hosts", help="Allow loopback and private addresses (tests, local mirrors); link-local and multicast stay refused.")] = False,
+    cluster: ClusterOpt = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect logs.")] = False,
 ) -> None:
     """Ingest new files and web documents, and bring every stored paragraph up to date with the current models and taxonomy."""
     _quiet_prefect(verbose)
     from govnlp.fetch import load_sources
 
-    settings = _settings(warehouse)
+    settings = _settings(warehouse, cluster=cluster)
     stage_list = _checked(arguments.stages, stages)
     configured = _checked(load_sources, settings.sources_file)
     names = {s.name for s in configured}
@@ -128,14 +132,15 @@ def run(
         from flows.ingest import ingest_flow
 
         folders = [Path(s) for s in source] if source else settings.sources
-        result = _run_flow(ingest_flow, sources=[str(s) for s in folders], warehouse=str(settings.warehouse), stages=stage_list)
+        result = _run_flow(ingest_flow, sources=[str(s) for s in folders], warehouse=str(settings.warehouse), stages=stage_list,
+                           cluster=settings.cluster)
         _print_summary(result)
         return
     from flows.sources import source_flow
 
     for spec in source:
         result = _run_flow(source_flow, source=spec, warehouse=str(settings.warehouse), stages=stage_list,
-                           allow_private_hosts=allow_private_hosts or None)
+                           allow_private_hosts=allow_private_hosts or None, cluster=settings.cluster)
         if isinstance(result, dict) and result.get("skipped"):
             console.print(f"[yellow]{result['reason']}[/yellow]", soft_wrap=True)
             continue
@@ -149,13 +154,14 @@ def backfill(
     until: Annotated[Optional[datetime], typer.Option(formats=["%Y-%m-%d"], help="Only documents published on or before this date.")] = None,
     source: Annotated[Optional[str], typer.Option(help="Only documents from this folder or file, URL prefix, or web source (name); with --stages ingest a web source's archived pages are re-extracted from the raw store, without the network.")] = None,
     warehouse: WarehouseOpt = None,
+    cluster: ClusterOpt = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Re-process stored documents: a date range, a source, or chosen stages after a model or taxonomy change."""
     _quiet_prefect(verbose)
     from govnlp.fetch import load_sources
 
-    settings = _settings(warehouse)
+    settings = _settings(warehouse, cluster=cluster)
     stage_list = _checked(arguments.stages, stages)
     _checked(arguments.date_range, since, until)
     _checked(arguments.backfill_source, source, {s.name for s in _checked(load_sources, settings.sources_file)}, stage_list)
@@ -170,6 +176,7 @@ def backfill(
         until=until.date() if until else None,
         source=str(source) if source else None,
         warehouse=str(settings.warehouse),
+        cluster=settings.cluster,
     )
     _print_summary(result)
 
@@ -235,6 +242,7 @@ def serve(
     source: Annotated[Optional[list[Path]], typer.Option("--source", "-s", help="Folders for that fallback folder ingestion.")] = None,
     warehouse: WarehouseOpt = None,
     allow_private_hosts: Annotated[bool, typer.Option("--allow-private-hosts")] = False,
+    cluster: ClusterOpt = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Serve one deployment per scheduled source in sources.toml, each on its own cron, until Ctrl-C (no Prefect server needed)."""
@@ -243,16 +251,16 @@ def serve(
     from flows.schedule import scheduled_deployment, serve_sources, source_deployments
     from govnlp.fetch import load_sources
 
-    settings = _settings(warehouse, source)
+    settings = _settings(warehouse, source, cluster)
     try:
         configured = load_sources(settings.sources_file)
     except ValueError as exc:
         _fail(str(exc), 2)
     deployments = source_deployments(configured, _warehouse_name(settings), allow_private_hosts or settings.allow_private_hosts,
-                                     settings.serve_lock_wait_seconds)
+                                     settings.serve_lock_wait_seconds, settings.cluster)
     if not deployments:
         console.print(f"no source in {settings.sources_file} has a schedule: serving the folder ingestion of {', '.join(map(str, settings.sources))} on {cron!r}")
-        deployments = [scheduled_deployment(cron, [str(s.absolute()) for s in settings.sources], _warehouse_name(settings))]
+        deployments = [scheduled_deployment(cron, [str(s.absolute()) for s in settings.sources], _warehouse_name(settings), cluster=settings.cluster)]
     _wait_for_api(api)
     if api is not None:
         console.print(f"local Prefect API (with its scheduler) at {api.url}; it stops with this command")

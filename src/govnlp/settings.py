@@ -12,7 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -83,6 +83,16 @@ class Settings(BaseSettings):
     fetch_max_retry_after_seconds: float = Field(120.0, description="A Retry-After longer than this fails the URL instead of waiting.")
     serve_lock_wait_seconds: float = Field(3600.0, description="Under `govnlp serve`, how long a source run waits for another source's run to release the warehouse.")
 
+    # ---- scale-out (flows/cluster.py) ----
+    cluster: str | None = Field(None, description="Where the model stages compute: unset, in this process; `local` or `local:N`, a Dask LocalCluster of N single-threaded worker processes; `tcp://HOST:PORT`, an existing Dask scheduler. The warehouse is written by this process only.")
+
+    @field_validator("cluster")
+    @classmethod
+    def _cluster_form(cls, value: str | None) -> str | None:
+        if value is not None:
+            cluster_spec(value)
+        return value
+
     def topic_params(self):
         from govnlp.topics import ClusterParams
 
@@ -124,6 +134,21 @@ class Settings(BaseSettings):
     @cached_property
     def lock_file(self) -> Path:
         return self.warehouse.with_name(f".{self.warehouse.stem}.lock")
+
+
+def cluster_spec(value: str) -> tuple[str, int | str]:
+    """``('local', N)`` for ``local[:N]`` (N defaults to the CPU count), ``('address', URL)`` for ``tcp://HOST:PORT``."""
+    import re
+
+    value = value.strip()
+    if m := re.fullmatch(r"local(?::(\d+))?", value):
+        n = int(m.group(1)) if m.group(1) else (os.cpu_count() or 1)
+        if n < 1:
+            raise ValueError("local:N needs at least one worker")
+        return "local", n
+    if re.fullmatch(r"(tcp|tls)://[^\s/:]+:\d+", value):
+        return "address", value
+    raise ValueError(f"cluster {value!r}: use local, local:N or tcp://HOST:PORT (a Dask scheduler)")
 
 
 def load_settings(**overrides) -> Settings:

@@ -21,7 +21,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from govnlp import cancel, ingest
+from govnlp import cancel, compute, ingest
 from govnlp.dedup import DuplicateIndex
 from govnlp.fetch.intake import apply_hints
 from govnlp.records import IngestError, ParagraphText, SourceFile, valid_text
@@ -43,24 +43,14 @@ class RunContext:
     def con(self):
         return self.writer.con
 
-    # ---- models, loaded once per run and only when a stage needs them ----
+    # ---- models: loaded once per process (govnlp.compute) and only when a stage needs them ----
     @cached_property
-    def extractor(self):
-        from govnlp.entities import EntityExtractor
-
-        return EntityExtractor(self.settings.spacy_model)
-
-    @cached_property
-    def quote_extractor(self):
-        from govnlp.quotes import QuoteExtractor
-
-        return QuoteExtractor(self.settings.spacy_model)
+    def models(self) -> compute.ModelSpec:
+        return compute.ModelSpec.of(self.settings)
 
     @cached_property
     def embedder(self):
-        from govnlp.embed import Embedder
-
-        return Embedder(self.settings.embed_model, self.settings.embed_device, self.settings.embed_batch_size)
+        return compute.embedder(self.settings.embed_model, self.settings.embed_device, self.settings.embed_batch_size)
 
     @cached_property
     def taxonomy(self):
@@ -385,57 +375,127 @@ def refresh_keyword_index(ctx: RunContext) -> bool:
 
 # ---- model stages: pending canonical paragraphs, whole documents per batch ----
 
-def pending(ctx: RunContext, stage: str, doc_ids: list[str] | None = None) -> tuple[int, Iterator[list[ParagraphText]]]:
+def batch_size(ctx: RunContext, stage: str) -> int:
+    return ctx.settings.embed_task_paragraphs if stage == "embed" else ctx.settings.model_batch_paragraphs
+
+
+# Distributed batches are made smaller when a stage has too few to keep every worker busy, but not below this.
+MIN_DISTRIBUTED_BATCH = 64
+
+
+def pending(ctx: RunContext, stage: str, doc_ids: list[str] | None = None, size: int | None = None) -> tuple[int, Iterator[list[ParagraphText]]]:
     needs_vectors = ctx.settings.embed_model if stage == "themes" else None
     after = "entities" if stage == "quotes" else None
-    size = ctx.settings.embed_task_paragraphs if stage == "embed" else ctx.settings.model_batch_paragraphs
-    return queries.pending_batches(ctx.con, stage, ctx.version(stage), size, doc_ids, needs_vectors, after)
+    return queries.pending_batches(ctx.con, stage, ctx.version(stage), size or batch_size(ctx, stage), doc_ids, needs_vectors, after)
 
 
-def _entities(ctx: RunContext, batch: list[ParagraphText]) -> int:
-    mentions, entities = ctx.extractor.extract(batch)
-    ids = [p.paragraph_id for p in batch]
-    with ctx.writer.transaction() as con:
-        writes.write_entities(con, ids, mentions, entities)
-        writes.mark_annotated(con, ids, "entities", ctx.version("entities"), ctx.run_id)
-    ctx.counts.update(entity_paragraphs=len(batch), mentions=len(mentions))
+# ---- a model-stage batch: read (writer) -> compute (here or on a worker: govnlp.compute) -> store (writer) ----
+
+@dataclass
+class Prepared:
+    """A batch's inputs: ``args`` go to the compute function (after the ModelSpec), ``kept`` stays with the writer."""
+
+    args: tuple
+    kept: object = None
+
+
+def prepare(ctx: RunContext, stage: str, batch: list[ParagraphText]) -> Prepared:
+    """What the model work of a batch needs from the warehouse (read by the writer)."""
+    if stage == "entities":
+        return Prepared((batch,))
+    if stage == "quotes":
+        mentions, entities = queries.mentions_for(ctx.con, [p.paragraph_id for p in batch])
+        return Prepared((batch, mentions, entities))
+    if stage == "embed":
+        cached = queries.cached_vectors(ctx.con, [p.text_hash for p in batch], ctx.settings.embed_model)
+        todo = [p for p in batch if p.text_hash not in cached]
+        return Prepared(([p.text for p in todo],), (cached, todo))
+    raise ValueError(stage)
+
+
+# The model work of each stage that may run on a worker; themes is a matrix product over stored vectors, done in the writer.
+COMPUTE = {"entities": compute.annotate, "quotes": compute.quotes, "embed": compute.embed}
+
+
+def compute_here(ctx: RunContext, stage: str, prepared: Prepared):
+    return COMPUTE[stage](ctx.models, *prepared.args)
+
+
+def store(ctx: RunContext, stage: str, batch: list[ParagraphText], prepared: Prepared, result) -> int:
+    """Write a batch's computed result in one transaction; returns the paragraphs done."""
+    {"entities": _store_annotation, "quotes": _store_quotes, "embed": _store_embeddings}[stage](ctx, batch, prepared, result)
     return len(batch)
 
 
-def _quotes(ctx: RunContext, batch: list[ParagraphText]) -> int:
+def _store_annotation(ctx: RunContext, batch: list[ParagraphText], prepared: Prepared, annotation) -> None:
+    """Entities and quotes of one spaCy pass: both stages' rows and lineage, as if each had run on its own.
+
+    Quotes always come with entities (``settings.resolve_stages``): quote
+    speakers resolve through the mentions, so new mentions mean new quotes.
+    """
     ids = [p.paragraph_id for p in batch]
-    mentions, entities = queries.mentions_for(ctx.con, ids)
-    quotes = ctx.quote_extractor.extract(batch, mentions, entities)
+    doc_of = {p.paragraph_id: p.doc_id for p in batch}
+    with ctx.writer.transaction() as con:
+        writes.write_entities(con, ids, annotation.mentions, annotation.entities)
+        writes.mark_annotated(con, ids, "entities", ctx.version("entities"), ctx.run_id)
+        writes.write_quotes(con, ids, annotation.quotes, doc_of, ctx.run_id)
+        writes.mark_annotated(con, ids, "quotes", ctx.version("quotes"), ctx.run_id)
+    ctx.counts.update(entity_paragraphs=len(batch), mentions=len(annotation.mentions), quote_paragraphs=len(batch), quotes=len(annotation.quotes))
+
+
+def _store_quotes(ctx: RunContext, batch: list[ParagraphText], prepared: Prepared, quotes: list) -> None:
+    ids = [p.paragraph_id for p in batch]
     doc_of = {p.paragraph_id: p.doc_id for p in batch}
     with ctx.writer.transaction() as con:
         writes.write_quotes(con, ids, quotes, doc_of, ctx.run_id)
         writes.mark_annotated(con, ids, "quotes", ctx.version("quotes"), ctx.run_id)
     ctx.counts.update(quote_paragraphs=len(batch), quotes=len(quotes))
-    return len(batch)
 
 
-def _embed(ctx: RunContext, batch: list[ParagraphText]) -> int:
+def _store_embeddings(ctx: RunContext, batch: list[ParagraphText], prepared: Prepared, fresh) -> None:
     import numpy as np
 
     model = ctx.settings.embed_model
-    cached = queries.cached_vectors(ctx.con, [p.text_hash for p in batch], model)
-    todo = [p for p in batch if p.text_hash not in cached]
-    fresh = ctx.embedder.embed([p.text for p in todo])
+    cached, todo = prepared.kept
     by_hash = dict(cached)
     for p, vector, chunks in zip(todo, fresh.vectors, fresh.chunks):
         by_hash[p.text_hash] = (vector, chunks)
-    vectors = np.vstack([by_hash[p.text_hash][0] for p in batch]) if batch else np.zeros((0, ctx.embedder.dim), np.float32)
+    vectors = np.vstack([by_hash[p.text_hash][0] for p in batch]) if batch else np.zeros((0, fresh.vectors.shape[1]), np.float32)
     with ctx.writer.transaction() as con:
         writes.write_embeddings(con, [p.paragraph_id for p in batch], [p.text_hash for p in batch], model, vectors, [by_hash[p.text_hash][1] for p in batch])
         writes.mark_annotated(con, [p.paragraph_id for p in batch], "embed", model, ctx.run_id)
     ctx.counts.update(embedded=len(todo), embeddings_reused=len(batch) - len(todo))
-    return len(batch)
 
 
-STAGE_MODELS = {"entities": "extractor", "quotes": "quote_extractor", "embed": "embedder", "themes": "scorer"}
+def _here(stage: str):
+    """The whole batch in this process: read, compute, store."""
+    def work(ctx: RunContext, batch: list[ParagraphText]) -> int:
+        prepared = prepare(ctx, stage, batch)
+        return store(ctx, stage, batch, prepared, compute_here(ctx, stage, prepared))
+    return work
 
 
-def run_contained(ctx: RunContext, stage: str, work, batch: list[ParagraphText]) -> int:
+_entities, _quotes, _embed = _here("entities"), _here("quotes"), _here("embed")
+
+
+def finish_batch(ctx: RunContext, stage: str, batch: list[ParagraphText], prepared: Prepared, outcome, compute_elsewhere) -> int:
+    """Store a batch computed elsewhere (``outcome``: its result, or the exception it raised), contained as in-process.
+
+    When the outcome is an error or storing fails, the batch is halved as in
+    ``run_contained``; each part is read again and computed through
+    ``compute_elsewhere(stage, prepared)`` (on the workers too).
+    """
+    def work(ctx: RunContext, part: list[ParagraphText]) -> int:
+        if part is batch:
+            if isinstance(outcome, BaseException):
+                raise outcome
+            return store(ctx, stage, batch, prepared, outcome)
+        again = prepare(ctx, stage, part)
+        return store(ctx, stage, part, again, compute_elsewhere(stage, again))
+    return run_contained(ctx, stage, work, batch, load_here=False)
+
+
+def run_contained(ctx: RunContext, stage: str, work, batch: list[ParagraphText], load_here: bool = True) -> int:
     """Run one model-stage batch; when it fails, isolate the paragraphs that make it fail and skip them.
 
     The batch is halved (at a document boundary while it holds several
@@ -445,7 +505,10 @@ def run_contained(ctx: RunContext, stage: str, work, batch: list[ParagraphText])
     itself is broken (a model that does not load, a full disk): the error is
     raised, nothing is recorded against the paragraphs.
     """
-    getattr(ctx, STAGE_MODELS[stage])  # a model that does not load fails the stage here, not a paragraph
+    if load_here:  # a model that does not load fails the stage here, not a paragraph
+        compute.load(ctx.models, stage)
+        if stage == "themes":
+            ctx.scorer
     failed: list[tuple[ParagraphText, Exception]] = []
     done = _attempt(ctx, work, batch, failed)
     if failed and len(failed) == len(batch) > 1:
@@ -478,10 +541,12 @@ def _attempt(ctx: RunContext, work, batch: list[ParagraphText], failed: list) ->
 
 
 def entities_batch(ctx: RunContext, batch: list[ParagraphText]) -> int:
+    """Entities and quotes of the batch, one spaCy pass (the quotes stage then finds nothing left to do)."""
     return run_contained(ctx, "entities", _entities, batch)
 
 
 def quotes_batch(ctx: RunContext, batch: list[ParagraphText]) -> int:
+    """Quotes only: paragraphs whose entities are current but whose quotes are not (the quote rules changed)."""
     return run_contained(ctx, "quotes", _quotes, batch)
 
 

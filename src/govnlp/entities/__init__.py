@@ -162,23 +162,41 @@ def _overlaps(taken: list[tuple[int, int]], start: int, end: int) -> bool:
     return any(s < end and start < e for s, e in taken)
 
 
-class EntityExtractor:
-    """Loads the spaCy pipeline once; ``extract`` runs it over paragraphs."""
+# Components the entity pass leaves out: NER needs neither the dependency parse nor lemmas.
+PARSE_COMPONENTS = ("parser", "lemmatizer")
 
-    def __init__(self, model: str):
+
+class EntityExtractor:
+    """Loads the spaCy pipeline once; ``extract`` runs it over paragraphs.
+
+    ``parse=True`` keeps the parser and lemmatizer loaded but off during the
+    entity pass, so the quotes stage can parse the same ``Doc`` objects
+    afterwards (``govnlp.annotate``) instead of running tok2vec and the
+    tagger a second time in a pipeline of its own.
+    """
+
+    def __init__(self, model: str, parse: bool = False):
         import spacy
 
         # The parser and lemmatizer are not needed for NER; leaving them out halves the time.
-        self.nlp = spacy.load(model, exclude=["parser", "lemmatizer"])
+        self.nlp = spacy.load(model, exclude=[] if parse else list(PARSE_COMPONENTS))
         ruler = self.nlp.add_pipe("entity_ruler", before="ner", config={"overwrite_ents": True})
         ruler.add_patterns(ruler_patterns())
         self.version = pipeline_version(model)
 
-    def extract(self, paragraphs: list[ParagraphText], batch_size: int = 64) -> tuple[list[Mention], dict[str, Entity]]:
-        """Mentions and the entities they point to; paragraphs must come grouped by document."""
+    def docs(self, paragraphs: list[ParagraphText], batch_size: int = 64) -> list:
+        """The entity pass: each paragraph through tok2vec, tagger, attribute ruler, entity ruler and NER."""
+        off = [name for name in PARSE_COMPONENTS if name in self.nlp.pipe_names]
+        return list(self.nlp.pipe((p.text for p in paragraphs), batch_size=batch_size, disable=off))
+
+    def extract(self, paragraphs: list[ParagraphText], batch_size: int = 64, docs: list | None = None) -> tuple[list[Mention], dict[str, Entity]]:
+        """Mentions and the entities they point to; paragraphs must come grouped by document.
+
+        ``docs``: the entity pass already run over these paragraphs (``docs()``), in the same order.
+        """
         mentions: list[Mention] = []
         entities: dict[str, Entity] = {}
-        spacy_docs = self.nlp.pipe((p.text for p in paragraphs), batch_size=batch_size)
+        spacy_docs = docs if docs is not None else self.docs(paragraphs, batch_size)
         pairs = list(zip(paragraphs, spacy_docs))
         for _, group in groupby(pairs, key=lambda pair: pair[0].doc_id):
             group = list(group)

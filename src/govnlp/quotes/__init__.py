@@ -161,20 +161,49 @@ class _Speakers:
         return hits[0] if len(hits) == 1 else None
 
 
-class QuoteExtractor:
-    """Loads the spaCy parser once; ``extract`` finds quotes in paragraphs grouped by document."""
+# What the quote rules read beyond the entity pass: the dependency parse, then the attribute ruler again
+# (some of its rules read the parse: "that" as a marker is SCONJ) and the lemmas (reporting verbs).
+PARSE_COMPONENTS = ("parser", "attribute_ruler", "lemmatizer")
+# What they never read: entities come from the stored (or just extracted) mentions.
+UNUSED_COMPONENTS = ("entity_ruler", "ner")
 
-    def __init__(self, model: str):
+
+def candidates(paragraphs: list[ParagraphText]) -> list[ParagraphText]:
+    """The paragraphs worth parsing: a quotation mark or a reporting word (``rules.PREFILTER``)."""
+    return [p for p in paragraphs if rules.PREFILTER.search(p.text)]
+
+
+class QuoteExtractor:
+    """Loads the spaCy parser once; ``extract`` finds quotes in paragraphs grouped by document.
+
+    ``nlp``: a pipeline already loaded with the parser (the one-pass annotator
+    shares the entity pipeline); its NER components are then switched off here.
+    """
+
+    def __init__(self, model: str, nlp=None):
         import spacy
 
         # NER is not needed (mentions come from the entities stage); the parser and lemmas are.
-        self.nlp = spacy.load(model, exclude=["ner"])
+        self.nlp = nlp if nlp is not None else spacy.load(model, exclude=["ner"])
         self.version = pipeline_version(model)
 
+    def parse(self, texts, batch_size: int = 64) -> list:
+        """Texts parsed from scratch (every component but NER)."""
+        off = [name for name in UNUSED_COMPONENTS if name in self.nlp.pipe_names]
+        return list(self.nlp.pipe(texts, batch_size=batch_size, disable=off))
+
+    def parse_more(self, docs: list, batch_size: int = 64) -> list:
+        """Docs that went through the entity pass, completed with the parse in place (their token vectors reused)."""
+        for name in PARSE_COMPONENTS:
+            docs = list(self.nlp.get_pipe(name).pipe(docs, batch_size=batch_size))
+        return docs
+
     def extract(self, paragraphs: list[ParagraphText], mentions: dict[str, list[Mention]],
-                entities: dict[str, Entity], batch_size: int = 64) -> list[Quote]:
-        candidates = [p for p in paragraphs if rules.PREFILTER.search(p.text)]
-        parsed = dict(zip((p.paragraph_id for p in candidates), self.nlp.pipe((p.text for p in candidates), batch_size=batch_size)))
+                entities: dict[str, Entity], batch_size: int = 64, parsed: dict | None = None) -> list[Quote]:
+        """Quotes with their speakers; ``parsed``: paragraph_id -> parsed Doc of the candidates, when already parsed."""
+        if parsed is None:
+            todo = candidates(paragraphs)
+            parsed = dict(zip((p.paragraph_id for p in todo), self.parse((p.text for p in todo), batch_size)))
         quotes: list[Quote] = []
         for _, group in groupby(paragraphs, key=lambda p: p.doc_id):
             speakers = _Speakers(entities)
