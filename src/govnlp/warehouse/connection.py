@@ -236,15 +236,21 @@ class WarehouseWriter:
 
     @contextmanager
     def transaction(self):
-        self.con.begin()
-        try:
-            yield self.con
-        except BaseException:
-            self.con.rollback()
-            raise
-        else:
-            self.con.commit()
-            self.unpublished = True
+        with committed(self.con) as con:
+            yield con
+        self.unpublished = True
+
+
+@contextmanager
+def committed(con: duckdb.DuckDBPyConnection):
+    """One transaction: committed when the block ends, rolled back when it raises (file and lake writers alike)."""
+    con.begin()
+    try:
+        yield con
+    except BaseException:
+        con.rollback()
+        raise
+    con.commit()
 
 
 def open_reader(published: Path) -> duckdb.DuckDBPyConnection:

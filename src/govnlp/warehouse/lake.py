@@ -20,7 +20,7 @@ from contextlib import contextmanager
 import duckdb
 
 from govnlp.warehouse import dialect
-from govnlp.warehouse.connection import WarehouseBusy, WarehouseMissing, migrate, pending_migrations, schema_version, utcnow
+from govnlp.warehouse.connection import WarehouseBusy, WarehouseMissing, committed, migrate, pending_migrations, schema_version, utcnow
 from govnlp.warehouse.extensions import load
 from govnlp.warehouse.locks import acquire, catalog_locks
 from govnlp.warehouse.target import ALIAS, LakeTarget
@@ -142,15 +142,8 @@ class LakeWriter:
 
     @contextmanager
     def transaction(self):
-        with self._turn():
-            self.con.begin()
-            try:
-                yield self.con
-            except BaseException:
-                self.con.rollback()
-                raise
-            else:
-                self.con.commit()
+        with self._turn(), committed(self.con) as con:
+            yield con
 
 
 @contextmanager
