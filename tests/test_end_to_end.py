@@ -161,6 +161,12 @@ def test_taxonomy_edit_then_themes_stage_rethemes_without_reembedding(first_run,
         canonical = con.execute("SELECT count(*) FROM paragraphs WHERE duplicate_of IS NULL").fetchone()[0]
     assert result["counts"]["themed_paragraphs"] == canonical
     assert result["counts"].get("embedded", 0) == 0
+    # Back to the shipped taxonomy: the session's warehouse is shared (the lake test compares a fresh run with it).
+    monkeypatch.delenv("GOVNLP_TAXONOMY")
+    restored = ingest_flow(warehouse=first_run["warehouse"], stages=["themes"])
+    assert restored["counts"]["themed_paragraphs"] == canonical
+    with duckdb.connect(first_run["warehouse"], read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM themes").fetchone()[0] == 14
 
 
 def test_scheduled_deployment_is_created_with_its_cron(first_run):
