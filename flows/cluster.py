@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from contextlib import contextmanager
 
 from prefect import task
 from prefect.cache_policies import NONE
@@ -85,6 +84,8 @@ class Workers:
             else:
                 runner = DaskTaskRunner(address=value)
             self.runner = runner.__enter__()
+            if kind == "local":  # the batch size is planned from the worker count: count them all, not the first to connect
+                self.runner.client.wait_for_workers(value, timeout=120)
         return self.runner
 
     @property
@@ -136,14 +137,9 @@ def distribute(ctx, workers: Workers, stage: str, total: int, doc_ids, advance, 
     _, batches = steps.pending(ctx, stage, doc_ids, size)
     in_flight: dict = {}
 
-    @contextmanager
     def writer_time():
         """Seconds the writer spends reading inputs and storing results: the ceiling on what workers can add."""
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            ctx.seconds[f"{stage}_writer"] = round(ctx.seconds.get(f"{stage}_writer", 0.0) + time.perf_counter() - start, 3)
+        return ctx.timed(f"{stage}_writer")
 
     def store(future) -> None:
         batch, prepared = in_flight.pop(future)
