@@ -119,8 +119,14 @@ def markdown(results: dict) -> str:
 DOCS_PER_DAY = 1_000_000
 
 
-def capacity(results: dict) -> dict:
-    """Workers for a million documents a day, from the measured rates (CPU only; GPU not measured)."""
+def gpu_figures(results_dir: Path) -> dict | None:
+    """The newest ``benchmarks/gpu_worker.py`` result, if a GPU machine was ever lent to measure one."""
+    found = sorted(results_dir.glob("*-gpu-worker.json"))
+    return json.loads(found[-1].read_text()) | {"file": found[-1].name} if found else None
+
+
+def capacity(results: dict, gpu: dict | None = None) -> dict:
+    """Workers for a million documents a day, from the measured rates (GPU workers from ``gpu_worker.py``'s result)."""
     runs = [r for r in results["runs"] if r["workers"] != "in-process"]
     one, top = runs[0], runs[-1]
     per_doc = results["paragraphs"] / results["documents"]
@@ -136,7 +142,9 @@ def capacity(results: dict) -> dict:
         "cpu_workers_needed": -(-needed // effective),
         "worker_rss_mb": top.get("worker_rss_mb_max"),
         "writer_paragraphs_per_s": round(writer, 1) if writer else None,
-        "gpu_worker_paragraphs_per_s": None,
+        "gpu_worker_paragraphs_per_s": gpu["gpu_worker_paragraphs_per_s"] if gpu else None,
+        "gpu_workers_needed": -(-needed // gpu["gpu_worker_paragraphs_per_s"]) if gpu else None,
+        "gpu": gpu,
     }
 
 
@@ -144,7 +152,8 @@ def capacity_markdown(results: dict) -> str:
     c = results["capacity"]
     writer = c["writer_paragraphs_per_s"]
     return "\n".join([
-        f"Capacity plan from the figures above ({results['date']}, CPU workers; GPU workers **not measured**, no accelerator here):",
+        f"Capacity plan from the figures above ({results['date']}"
+        + (f"; GPU workers from `{c['gpu']['file']}`" if c["gpu"] else "; GPU workers **not measured**, no accelerator here") + "):",
         "",
         f"- One single-threaded CPU worker: {c['cpu_worker_paragraphs_per_s_model_work']} paragraphs/s of model work "
         f"(entities + quotes + embedding), {c['cpu_worker_paragraphs_per_s_effective']} paragraphs/s per worker as measured "
@@ -155,9 +164,28 @@ def capacity_markdown(results: dict) -> str:
         f"(cores), and {int(c['cpu_workers_needed']) * (c['worker_rss_mb'] or 0) / 1024:.0f} GB of worker memory.",
         f"- The one writer (reading inputs, storing results) kept up at {writer} paragraphs/s of its own time"
         + (f": {'enough' if writer and writer >= c['needed_paragraphs_per_s'] else 'not enough'} for that rate." if writer else "."),
-        "- GPU workers: not measured. The embedder moves to CUDA by itself on a worker that has it; spaCy's small "
-        "pipeline stays on the CPU, so a GPU worker speeds up the embedding part only.",
-    ])
+    ] + gpu_markdown(c))
+
+
+def gpu_markdown(c: dict) -> list[str]:
+    g = c["gpu"]
+    if not g:
+        return ["- GPU workers: not measured. The embedder and spaCy move to CUDA by themselves on a worker that has it "
+                "(`embed_device`, `spacy_device` unset)."]
+    ann, emb = g["annotate_spacy_gpu"], g["embed_cuda_float32"]
+    return [
+        f"- One GPU worker ({g['machine']['gpu']}, measured {g['date']} with `python -m benchmarks.gpu_worker` on "
+        f"{g['paragraphs']} paragraphs of the AI subset, the pipeline's own `govnlp.compute` functions and batches): spaCy on "
+        f"the GPU {ann['paragraphs_per_s']} paragraphs/s (one CPU thread of that machine: "
+        f"{g['annotate_cpu_1_thread']['paragraphs_per_s']}; {ann.get('mentions')} mentions and {ann.get('quotes')} quotes, as on the CPU), "
+        f"the embedder {emb['paragraphs_per_s']} paragraphs/s (one CPU thread: {g['embed_cpu_1_thread_float32']['paragraphs_per_s']}; "
+        f"cosine to the vectors computed here at least {emb['cosine_to_stored_min']}), so "
+        f"**{c['gpu_worker_paragraphs_per_s']} paragraphs/s per GPU worker**, the two in turn. A million documents a day: "
+        f"about **{int(c['gpu_workers_needed'])} GPU workers**. There spaCy is {emb['paragraphs_per_s'] / ann['paragraphs_per_s']:.0f} "
+        "times slower than the embedder, so a GPU machine's CPU cores are best given further spaCy workers.",
+        "- The GPU figure is model work only (no Prefect, Dask or writer, about 0.5 s per task in the CPU runs); it was not "
+        "measured through `--cluster`: the GPU machine is lent for minutes, without the pipeline's dependencies.",
+    ]
 
 
 def main() -> None:
@@ -195,9 +223,8 @@ def main() -> None:
         "scaling": {"speedup": speedup, "efficiency": round(speedup / (two["workers"] / one["workers"]), 3),
                     "overhead_share_1_worker": one["overhead_share_of_model_work"],
                     "overhead_per_task_s_1_worker": one["overhead_per_task_s"]},
-        "gpu": "not measured (no accelerator on this machine)",
     }
-    results["capacity"] = capacity(results)
+    results["capacity"] = capacity(results, gpu_figures(args.results))
     args.results.mkdir(parents=True, exist_ok=True)
     path = args.results / f"{results['date']}-scale.json"
     path.write_text(json.dumps(results, indent=2))

