@@ -12,9 +12,9 @@ batches, through the same containment as a batch computed on a Dask worker
 (``steps.finish_batch``). DuckDB keeps one writer: only the main thread
 reads and writes.
 
-Torch uses one thread while spaCy runs and its usual count again once the
-entities stage is done; then the embed stage stores what is left in flight
-and computes the remaining batches as before. On a cluster (``--cluster``)
+The thread's torch uses one core fewer than the machine has while spaCy
+runs, and every core once the entities stage is done; the embed stage then
+stores what is left in flight and computes the remaining batches as before. On a cluster (``--cluster``)
 the workers compute and nothing here is used; ``settings.embed_ahead``
 turns it off.
 """
@@ -37,13 +37,15 @@ class EmbedAhead:
 
     def __init__(self, ctx, doc_ids=None):
         self.ctx = ctx
-        size = min(ctx.settings.embed_task_paragraphs, 4 * ctx.settings.model_batch_paragraphs)  # stored between entity batches
+        # Small enough that the batch the thread is on when the entities stage ends is a short tail.
+        size = min(ctx.settings.embed_task_paragraphs, 2 * ctx.settings.model_batch_paragraphs)
         self.total, self._batches = steps.pending(ctx, "embed", doc_ids, size)
         self._inbox: queue.Queue = queue.Queue()
         self._outbox: queue.Queue = queue.Queue()
         self._in_flight: dict[int, tuple] = {}
         self._next = 0
-        self._threads = None
+        self._threads = 1
+        self._entities_done = False
         self._thread = None
         self._model = threading.Lock()  # one embedding at a time: the tokenizer is not safe across threads
 
@@ -62,7 +64,6 @@ class EmbedAhead:
         import torch
 
         ahead._threads = torch.get_num_threads()
-        torch.set_num_threads(max(1, ahead._threads - 1))  # the other core(s) are spaCy's
         ahead._thread = threading.Thread(target=ahead._work, name="govnlp-embed-ahead", daemon=True)
         ahead._thread.start()
         ahead.pump()
@@ -70,8 +71,13 @@ class EmbedAhead:
 
     def _work(self) -> None:
         """The thread: compute what arrives, return (key, result or exception); None ends it."""
+        import torch
+
         while (item := self._inbox.get()) is not None:
             key, spec, args = item
+            # Torch's thread count is read per thread: set here, before each batch, so the thread leaves spaCy
+            # its core while the entities stage runs and takes every core once it is over (``finish``).
+            torch.set_num_threads(self._threads if self._entities_done else max(1, self._threads - 1))
             try:
                 with self._model:
                     outcome = compute.embed(spec, *args)
@@ -106,24 +112,25 @@ class EmbedAhead:
             return steps.compute_here(self.ctx, stage, prepared)
 
     def finish(self) -> None:
-        """The entities stage is done: torch gets its threads back, and what is in flight is stored."""
-        self._batches = None  # the embed stage computes the rest, with every thread
-        self._restore()
+        """The entities stage is done: the thread takes every core for what is in flight, which is stored."""
+        self._batches = None  # the embed stage computes the rest in the main thread
+        self._entities_done = True
+        while True:  # batches the thread has not started go back: the embed stage computes them with every core
+            try:
+                key, _, _ = self._inbox.get_nowait()
+            except queue.Empty:
+                break
+            self._in_flight.pop(key)
         while self._in_flight:
             self.pump(wait=True)
         self.close()
 
     def close(self) -> None:
         """End the thread; a batch it is computing is dropped (its paragraphs stay pending, nothing is half stored)."""
-        self._restore()
         self._in_flight.clear()
         if self._thread is not None:
             self._inbox.put(None)
             self._thread = None
+        import torch
 
-    def _restore(self) -> None:
-        if self._threads is not None:
-            import torch
-
-            torch.set_num_threads(self._threads)
-            self._threads = None
+        torch.set_num_threads(self._threads)  # in case the count is process-wide: the main thread's again

@@ -21,6 +21,7 @@ to do never starts one.
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections import Counter
 
@@ -44,6 +45,21 @@ def compute_batch(stage: str, spec: compute.ModelSpec, args: tuple) -> tuple:
     start = time.perf_counter()
     result = steps.COMPUTE[stage](spec, *args)
     return result, time.perf_counter() - start, os.getpid()
+
+
+def _api_url() -> str:
+    """The Prefect API this flow reports to, for the local workers' task runs.
+
+    Without it, each worker process that runs its first task starts a
+    temporary Prefect server of its own (measured: 8 s, a uvicorn child per
+    worker) and its task runs are recorded there, out of the flow's sight.
+    Workers of a remote scheduler (``tcp://``) need PREFECT_API_URL set
+    where they run (README, Scale-out).
+    """
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        return str(client.api_url).rstrip("/")
 
 
 def _worker_memory_mb() -> float:
@@ -80,7 +96,8 @@ class Workers:
             kind, value = cluster_spec(self.cluster)
             if kind == "local":
                 runner = DaskTaskRunner(cluster_class="distributed.LocalCluster",
-                                        cluster_kwargs={"n_workers": value, "threads_per_worker": 1, "processes": True, "dashboard_address": ":0"})
+                                        cluster_kwargs={"n_workers": value, "threads_per_worker": 1, "processes": True, "dashboard_address": ":0",
+                                                        "env": {"PREFECT_API_URL": _api_url()}})
             else:
                 runner = DaskTaskRunner(address=value)
             self.runner = runner.__enter__()
@@ -101,6 +118,7 @@ class Workers:
         if key in self.loaded:
             return
         start = time.perf_counter()
+        self.client.run(importlib.import_module, __name__)  # the task's module, imported by the first batch otherwise
         self.client.run(compute.load, ctx.models, stage)
         ctx.seconds[f"worker_load_{key}"] = round(time.perf_counter() - start, 3)
         self.loaded.add(key)

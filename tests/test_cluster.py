@@ -144,3 +144,34 @@ def test_a_bad_cluster_value_is_one_line_and_exit_2(tmp_path):
     done = run("run", "--warehouse", str(tmp_path / "w.duckdb"), "--cluster", "local:zero")
     assert done.returncode == 2
     assert "cluster" in done.stderr and "Traceback" not in done.stderr
+
+
+def _worker_view() -> dict:
+    import psutil
+    from prefect.settings import get_current_settings
+
+    return {"api": str(get_current_settings().api.url), "children": [" ".join(c.cmdline()[:4]) for c in psutil.Process().children(recursive=True)]}
+
+
+def test_local_workers_report_to_the_flows_api_and_start_no_server_of_their_own(prefect_home, monkeypatch):
+    """A flow without PREFECT_API_URL (a test, a notebook) runs on Prefect's temporary server; its local workers use that one."""
+    from prefect import flow, task
+    from prefect.cache_policies import NONE
+    from prefect.client.orchestration import get_client
+
+    from flows.cluster import Workers
+
+    where = task(name="where", cache_policy=NONE)(_worker_view)
+
+    @flow
+    def probe() -> tuple[str, dict]:
+        with get_client(sync_client=True) as client:
+            api = str(client.api_url).rstrip("/")
+        with Workers("local:1") as workers:
+            seen = workers.start().submit(where, {}).result()
+        return api, seen
+
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    api, seen = probe()
+    assert seen["api"] == api
+    assert seen["children"] == []  # no temporary Prefect server (a uvicorn child) in the worker
