@@ -179,11 +179,11 @@ def gpu_markdown(c: dict) -> list[str]:
         f"the GPU {ann['paragraphs_per_s']} paragraphs/s (one CPU thread of that machine: "
         f"{g['annotate_cpu_1_thread']['paragraphs_per_s']}; {ann.get('mentions')} mentions and {ann.get('quotes')} quotes, as on the CPU), "
         f"the embedder {emb['paragraphs_per_s']} paragraphs/s (one CPU thread: {g['embed_cpu_1_thread_float32']['paragraphs_per_s']}; "
-        f"cosine to the vectors computed here at least {emb['cosine_to_stored_min']}), so "
+        f"cosine to the vectors computed here at least {emb['cosine_to_stored_min']:.5f}), so "
         f"**{c['gpu_worker_paragraphs_per_s']} paragraphs/s per GPU worker**, the two in turn. A million documents a day: "
         f"about **{int(c['gpu_workers_needed'])} GPU workers**. There spaCy is {emb['paragraphs_per_s'] / ann['paragraphs_per_s']:.0f} "
         "times slower than the embedder, so a GPU machine's CPU cores are best given further spaCy workers.",
-        "- The GPU figure is model work only (no Prefect, Dask or writer, about 0.5 s per task in the CPU runs); it was not "
+        "- The GPU figure is model work only (no Prefect, Dask or writer, about 0.2 s per task in the CPU runs); it was not "
         "measured through `--cluster`: the GPU machine is lent for minutes, without the pipeline's dependencies.",
     ]
 
