@@ -40,6 +40,15 @@ def start(*args: str, env: dict | None = None) -> subprocess.Popen:
     return subprocess.Popen([*GOVNLP, *args], env=_env(env), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def interrupt(proc: subprocess.Popen, timeout: float = 30) -> None:
+    """Stop a started command as Ctrl-C would; kill it if it does not end within ``timeout`` seconds."""
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def run(*args: str, env: dict | None = None, timeout: float = 600, input_text: str | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([*GOVNLP, *args], env=_env(env), capture_output=True, text=True, timeout=timeout, input=input_text)
 

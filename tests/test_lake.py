@@ -12,8 +12,6 @@ import json
 import os
 import re
 import shutil
-import signal
-import subprocess
 import time
 import uuid
 from pathlib import Path
@@ -21,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from benchmarks.crash import content, differences, run, start
+from benchmarks.crash import content, differences, interrupt, run, start
 from benchmarks.postgres import PostgresServer, binaries
 from conftest import SEEDS
 from govnlp.warehouse import dialect, open_reader
@@ -307,8 +305,4 @@ def test_serve_runs_a_scheduled_folder_into_a_lake(pg_lake, tmp_path):
         finally:
             con.close()
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        interrupt(proc)

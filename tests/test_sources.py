@@ -9,8 +9,6 @@ without Content-Length, an image, a robots-disallowed page).
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import time
 from pathlib import Path
 
@@ -232,11 +230,7 @@ def test_serve_runs_each_scheduled_source_on_its_cron(site, env, tmp_path):
         assert _completed_runs(warehouse) >= 1, "the cron schedule never produced a run"
         assert query(warehouse, "SELECT count(*) FROM documents")[0][0] == 2
     finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        crash.interrupt(proc)
 
 
 def _completed_runs(warehouse: Path) -> int:
