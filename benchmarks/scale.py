@@ -205,8 +205,9 @@ def main() -> None:
     shutil.rmtree(base.parent, ignore_errors=True)
     print(f"[scale] ingest + dedup of {args.docs} AI documents ...", flush=True)
     govnlp("run", "--source", str(corpus), "--warehouse", str(base), "--stages", "ingest,dedup")
-    # The same batches whatever the worker count: 256 paragraphs per spaCy task, 512 per embedding task.
-    env = {"GOVNLP_MODEL_BATCH_PARAGRAPHS": "256", "GOVNLP_EMBED_TASK_PARAGRAPHS": "512"}
+    # The task sizes a user gets: cluster_task_paragraphs (spaCy) and embed_task_paragraphs, made smaller
+    # when a stage has too few paragraphs for 4 tasks per worker (flows/cluster.py).
+    env: dict = {}
     runs = []
     for n in [int(w) for w in args.workers.split(",")] + ([0] if args.in_process else []):
         print(f"[scale] model stages, {f'{n} worker(s)' if n else 'in process'} ...", flush=True)

@@ -139,7 +139,7 @@ class Workers:
 
 
 # A stage ends when its last batch does, and the workers that finished first wait: more batches per worker
-# make that tail shorter, at about 0.5 s of overhead per task (benchmarks/scale.py).
+# make that tail shorter, at about 0.17 s of Prefect per task (benchmarks/scale.py).
 BATCHES_PER_WORKER = 4
 
 
@@ -149,7 +149,9 @@ def distribute(ctx, workers: Workers, stage: str, total: int, doc_ids, advance, 
 
     workers.load(ctx, stage)
     n = workers.count()
-    size = steps.batch_size(ctx, stage)
+    # Each task costs Prefect about 0.17 s (50 ms to submit, the rest on the worker; a plain Dask task 11 ms):
+    # spaCy tasks get about 10 s of work (cluster_task_paragraphs), larger than the in-process transactions.
+    size = steps.batch_size(ctx, stage) if stage == "embed" else ctx.settings.cluster_task_paragraphs
     if total < size * BATCHES_PER_WORKER * n:  # enough batches that the last ones do not leave the other workers idle long
         size = max(steps.MIN_DISTRIBUTED_BATCH, -(-total // (BATCHES_PER_WORKER * n)))
     _, batches = steps.pending(ctx, stage, doc_ids, size)

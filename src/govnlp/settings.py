@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     ingest_batch_files: int = 500
     ingest_workers: int = Field(default_factory=lambda: os.cpu_count() or 1, description="Processes parsing files in parallel.")
     model_batch_paragraphs: int = Field(256, description="Paragraphs per entities/themes task (whole documents per batch).")
+    cluster_task_paragraphs: int = Field(1024, description="Paragraphs per entities/quotes task on Dask workers (--cluster): about 10 s of spaCy on one CPU worker, so Prefect's 0.17 s per task stays under 2% (benchmarks/scale.py).")
     embed_ahead: bool = Field(True, description="In a run in one process, embed on a second core while spaCy runs the entities stage (flows/ahead.py).")
     embed_task_paragraphs: int = Field(2048, description="Paragraphs per embedding task: larger batches sort by length better (less padding).")
     lock_timeout_seconds: float = Field(0.0, description="How long a second writer waits for the warehouse lock.")
