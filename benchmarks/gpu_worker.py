@@ -37,23 +37,21 @@ from pathlib import Path
 
 
 def export(warehouse: Path, out: Path, sample: int) -> None:
-    import numpy as np
+    from dataclasses import asdict
 
-    from govnlp.warehouse import open_reader
+    from govnlp.settings import load_settings
+    from govnlp.warehouse import open_reader, queries
 
     con = open_reader(warehouse)
-    rows = con.execute("SELECT paragraph_id, doc_id, position, text, text_hash FROM paragraphs WHERE duplicate_of IS NULL "
-                       "ORDER BY doc_id, position").fetchall()
-    step = max(1, len(rows) // sample)
-    picked = [r[0] for r in rows[::step]][:sample]
-    vectors = dict(con.execute("SELECT paragraph_id, vector::FLOAT[] FROM embeddings WHERE paragraph_id IN (SELECT unnest(?))",
-                               [picked]).fetchall())
+    paragraphs = queries.canonical_paragraph_texts(con)
+    step = max(1, len(paragraphs) // sample)
+    ids, vectors = queries.vectors_for(con, [p.paragraph_id for p in paragraphs[::step]][:sample], load_settings().embed_model)
     con.close()
-    data = {"paragraphs": [dict(zip(("paragraph_id", "doc_id", "position", "text", "text_hash"), r)) for r in rows],
-            "reference_vectors": {k: np.asarray(v, dtype=np.float32).round(6).tolist() for k, v in vectors.items()}}
+    data = {"paragraphs": [asdict(p) for p in paragraphs],
+            "reference_vectors": {k: v.round(6).tolist() for k, v in zip(ids, vectors)}}
     with lzma.open(out, "wt") as f:
         json.dump(data, f)
-    print(f"{len(rows)} paragraphs, {len(vectors)} reference vectors -> {out}")
+    print(f"{len(paragraphs)} paragraphs, {len(ids)} reference vectors -> {out}")
 
 
 def batches(paragraphs: list, size: int) -> list[list]:

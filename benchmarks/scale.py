@@ -53,13 +53,13 @@ def govnlp(*args: str, env: dict | None = None) -> tuple[float, tuple[float, flo
     return wall, (round(before, 2), round(os.getloadavg()[0], 2))
 
 
-def model_run(base: Path, warehouse: Path, workers: int | None, env: dict) -> dict:
+def model_run(base: Path, warehouse: Path, workers: int | None) -> dict:
     """The model stages over the base warehouse's paragraphs: with N local workers, or in process (None)."""
     shutil.rmtree(warehouse.parent, ignore_errors=True)
     warehouse.parent.mkdir(parents=True)
     shutil.copyfile(base, warehouse)
     cluster = ["--cluster", f"local:{workers}"] if workers else []
-    wall, load = govnlp("run", "--warehouse", str(warehouse), "--stages", ",".join(MODEL_STAGES), *cluster, env=env)
+    wall, load = govnlp("run", "--warehouse", str(warehouse), "--stages", ",".join(MODEL_STAGES), *cluster)
     con = open_reader(warehouse)
     counts, seconds = queries.last_run(con)
     con.close()
@@ -145,6 +145,7 @@ def capacity(results: dict, gpu: dict | None = None) -> dict:
         "gpu_worker_paragraphs_per_s": gpu["gpu_worker_paragraphs_per_s"] if gpu else None,
         "gpu_workers_needed": -(-needed // gpu["gpu_worker_paragraphs_per_s"]) if gpu else None,
         "gpu": gpu,
+        "overhead_per_task_s": one["overhead_per_task_s"],
     }
 
 
@@ -183,7 +184,8 @@ def gpu_markdown(c: dict) -> list[str]:
         f"**{c['gpu_worker_paragraphs_per_s']} paragraphs/s per GPU worker**, the two in turn. A million documents a day: "
         f"about **{int(c['gpu_workers_needed'])} GPU workers**. There spaCy is {emb['paragraphs_per_s'] / ann['paragraphs_per_s']:.0f} "
         "times slower than the embedder, so a GPU machine's CPU cores are best given further spaCy workers.",
-        "- The GPU figure is model work only (no Prefect, Dask or writer, about 0.2 s per task in the CPU runs); it was not "
+        f"- The GPU figure is model work only (no Prefect, Dask or writer: {c['overhead_per_task_s']} s per task in the "
+        "1-worker CPU run above); it was not "
         "measured through `--cluster`: the GPU machine is lent for minutes, without the pipeline's dependencies.",
     ]
 
@@ -207,11 +209,10 @@ def main() -> None:
     govnlp("run", "--source", str(corpus), "--warehouse", str(base), "--stages", "ingest,dedup")
     # The task sizes a user gets: cluster_task_paragraphs (spaCy) and embed_task_paragraphs, made smaller
     # when a stage has too few paragraphs for 4 tasks per worker (flows/cluster.py).
-    env: dict = {}
     runs = []
     for n in [int(w) for w in args.workers.split(",")] + ([0] if args.in_process else []):
         print(f"[scale] model stages, {f'{n} worker(s)' if n else 'in process'} ...", flush=True)
-        runs.append(model_run(base, out / f"w{n}" / "govnlp.duckdb", n or None, env))
+        runs.append(model_run(base, out / f"w{n}" / "govnlp.duckdb", n or None))
         print(json.dumps({k: v for k, v in runs[-1].items() if k != "seconds"}), flush=True)
     one, two = runs[0], runs[1] if len(runs) > 1 and runs[1]["workers"] != "in-process" else runs[0]
     speedup = round(one["model_stage_s"] / two["model_stage_s"], 3)
@@ -225,7 +226,7 @@ def main() -> None:
                     "overhead_share_1_worker": one["overhead_share_of_model_work"],
                     "overhead_per_task_s_1_worker": one["overhead_per_task_s"]},
     }
-    results["capacity"] = capacity(results, gpu_figures(args.results))
+    results["capacity"] = capacity(results, gpu_figures(REPO / "benchmarks" / "results"))
     args.results.mkdir(parents=True, exist_ok=True)
     path = args.results / f"{results['date']}-scale.json"
     path.write_text(json.dumps(results, indent=2))

@@ -17,6 +17,11 @@ runs, and every core once the entities stage is done; the embed stage then
 stores what is left in flight and computes the remaining batches as before. On a cluster (``--cluster``)
 the workers compute and nothing here is used; ``settings.embed_ahead``
 turns it off.
+
+A plain daemon thread rather than ``concurrent.futures``: an executor's
+threads are joined at interpreter exit, so a stopped run would wait for the
+batch being embedded before it could exit; a daemon thread's batch is
+simply dropped.
 """
 
 from __future__ import annotations

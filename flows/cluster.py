@@ -103,6 +103,7 @@ class Workers:
             self.runner = runner.__enter__()
             if kind == "local":  # the batch size is planned from the worker count: count them all, not the first to connect
                 self.runner.client.wait_for_workers(value, timeout=120)
+            self.runner.client.run(importlib.import_module, __name__)  # the task's module, else imported inside the first batch
         return self.runner
 
     @property
@@ -118,7 +119,6 @@ class Workers:
         if key in self.loaded:
             return
         start = time.perf_counter()
-        self.client.run(importlib.import_module, __name__)  # the task's module, imported by the first batch otherwise
         self.client.run(compute.load, ctx.models, stage)
         ctx.seconds[f"worker_load_{key}"] = round(time.perf_counter() - start, 3)
         self.loaded.add(key)
@@ -139,7 +139,8 @@ class Workers:
 
 
 # A stage ends when its last batch does, and the workers that finished first wait: more batches per worker
-# make that tail shorter, at about 0.17 s of Prefect per task (benchmarks/scale.py).
+# make that tail shorter, at about 0.17 s of Prefect per task (50 ms to submit, the rest on the worker; a plain
+# Dask task takes 11 ms here: benchmarks/scale.py and the README).
 BATCHES_PER_WORKER = 4
 
 
@@ -149,9 +150,7 @@ def distribute(ctx, workers: Workers, stage: str, total: int, doc_ids, advance, 
 
     workers.load(ctx, stage)
     n = workers.count()
-    # Each task costs Prefect about 0.17 s (50 ms to submit, the rest on the worker; a plain Dask task 11 ms):
-    # spaCy tasks get about 10 s of work (cluster_task_paragraphs), larger than the in-process transactions.
-    size = steps.batch_size(ctx, stage) if stage == "embed" else ctx.settings.cluster_task_paragraphs
+    size = steps.batch_size(ctx, stage, distributed=True)
     if total < size * BATCHES_PER_WORKER * n:  # enough batches that the last ones do not leave the other workers idle long
         size = max(steps.MIN_DISTRIBUTED_BATCH, -(-total // (BATCHES_PER_WORKER * n)))
     _, batches = steps.pending(ctx, stage, doc_ids, size)

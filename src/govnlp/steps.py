@@ -375,8 +375,12 @@ def refresh_keyword_index(ctx: RunContext) -> bool:
 
 # ---- model stages: pending canonical paragraphs, whole documents per batch ----
 
-def batch_size(ctx: RunContext, stage: str) -> int:
-    return ctx.settings.embed_task_paragraphs if stage == "embed" else ctx.settings.model_batch_paragraphs
+def batch_size(ctx: RunContext, stage: str, distributed: bool = False) -> int:
+    """Paragraphs per batch. On Dask workers spaCy batches are larger than in process: each task costs
+    Prefect about 0.17 s (benchmarks/scale.py), so a task gets about 10 s of model work."""
+    if stage == "embed":
+        return ctx.settings.embed_task_paragraphs
+    return ctx.settings.cluster_task_paragraphs if distributed else ctx.settings.model_batch_paragraphs
 
 
 # Distributed batches are made smaller when a stage has too few to keep every worker busy, but not below this.

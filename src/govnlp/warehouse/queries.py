@@ -217,9 +217,16 @@ def last_run(con) -> tuple[dict, dict]:
     return json.loads(counts or "{}"), json.loads(seconds or "{}")
 
 
+def canonical_paragraph_texts(con) -> list[ParagraphText]:
+    """Canonical paragraphs as the model stages see them, grouped by document, in order."""
+    rows = con.execute("SELECT paragraph_id, doc_id, position, text, text_hash FROM paragraphs WHERE duplicate_of IS NULL "
+                       "ORDER BY doc_id, position").fetchall()
+    return [ParagraphText(*r) for r in rows]
+
+
 def canonical_texts(con) -> list[str]:
     """Texts of canonical paragraphs: what the model stages see, once each."""
-    return [r[0] for r in con.execute("SELECT text FROM paragraphs WHERE duplicate_of IS NULL ORDER BY doc_id, position").fetchall()]
+    return [p.text for p in canonical_paragraph_texts(con)]
 
 
 def fetch_history(con, source_name: str) -> tuple[dict[str, dict[str, str]], dict[str, str], dict]:
